@@ -1,0 +1,1 @@
+"""Detectors: find regions to remove in images (pages and frames)."""

@@ -1,0 +1,1 @@
+"""Fills: replace masked pixels (box, blur, pixelate, OpenCV inpainting, RFR-Net)."""

@@ -1,0 +1,1 @@
+"""Pipelines: directory, image, PDF and video jobs over pages and frames."""

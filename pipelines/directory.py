@@ -1,0 +1,63 @@
+"""Walking input folders and mirroring them into an output folder, never into or over the inputs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.image_io import IMAGE_SUFFIXES
+from redact.errors import UsageError
+
+PDF_SUFFIXES = {".pdf"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+TEMP_MARK = ".redact-tmp"  # in the name of every file being written; renamed away when it is complete
+
+
+def file_kind(path: Path) -> str | None:
+    """'image', 'pdf', 'video' or None (not ours), by extension; the content is checked when it is read."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    if suffix in PDF_SUFFIXES:
+        return "pdf"
+    if suffix in VIDEO_SUFFIXES:
+        return "video"
+    return None
+
+
+def output_name(path: Path) -> str:
+    """The output file's name: the input's, but videos are always written as MP4 (H.264)."""
+    if file_kind(path) == "video":
+        return path.stem + ".mp4" if path.suffix.lower() != ".mp4" else path.name
+    return path.name
+
+
+def check_paths(inputs: list[Path], out_dir: Path) -> None:
+    """Refuse an output folder that is, contains, or lies inside an input: outputs must never touch inputs."""
+    out = out_dir.resolve()
+    for src in inputs:
+        s = src.resolve()
+        if not src.exists():
+            raise UsageError(f"{src}: no such file or folder")
+        if s == out or (src.is_dir() and s in out.parents) or out in s.parents:
+            raise UsageError(f"output folder {out_dir} overlaps input {src}; choose an output outside the inputs")
+
+
+def plan(inputs: list[Path], out_dir: Path, kinds: set[str]) -> list[tuple[Path, Path]]:
+    """(input file, output file) pairs for every file of the given kinds, mirroring each input's tree."""
+    check_paths(inputs, out_dir)
+    pairs: list[tuple[Path, Path]] = []
+    for src in inputs:
+        if src.is_file():
+            files, base = [src], src.parent
+        else:
+            files = sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith("."))
+            base = src if len(inputs) == 1 else src.parent
+        for f in files:
+            if file_kind(f) in kinds and TEMP_MARK not in f.name:
+                rel = f.relative_to(base)
+                pairs.append((f, out_dir / rel.parent / output_name(f)))
+    return pairs
+
+
+def temp_path(dst: Path) -> Path:
+    """Where ``dst`` is written before it is complete (same folder, so the final rename is atomic)."""
+    return dst.with_name(f".{dst.stem}{TEMP_MARK}{dst.suffix}")
