@@ -34,7 +34,7 @@ class BlurFill(Fill):
 
     def fill_one(self, image, mask, domain):
         ys, xs = np.nonzero(mask)
-        size = max(ys.ptp() + 1, xs.ptp() + 1)
+        size = max(np.ptp(ys) + 1, np.ptp(xs) + 1)
         k = max(3, int(size // 4) | 1)
         return cv2.GaussianBlur(image, (k, k), 0)
 

@@ -1,0 +1,125 @@
+"""OCR: tesseract word boxes for one page image, in that image's pixels.
+
+One tesseract process per page with ``OMP_THREAD_LIMIT=1`` (tesseract's own threading is slower than running
+pages side by side on few cores). Pages larger than ``MAX_SIDE`` are OCR'd at a reduced working resolution and the
+boxes scaled back; pages too small to hold text give no words. A page that reads badly upright is checked with
+tesseract's orientation detection (OSD) and read again turned upright; light skew (a few degrees) is left to
+tesseract's own line finding, whose word boxes are axis-aligned boxes around the ink and so still cover it.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytesseract
+
+from detectors.base import DetectorError, Word
+
+os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by every tesseract process this one starts
+
+MAX_SIDE = 4400  # longest side OCR'd at full resolution (A4 at ~370 dpi); larger pages are scaled down
+MIN_SIDE = 8  # a page smaller than this holds no readable text
+SECONDS_PER_MEGAPIXEL = 6.0  # timeout budget: ~10x what a clean page needs
+MIN_TIMEOUT = 30.0
+MIN_CONF = 0.0  # tesseract gives -1 for non-words; everything it calls a word is kept (recall first)
+OSD_BELOW_CONF = 55.0  # a page whose words average less than this is checked for a turned orientation
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+
+
+def _run_tesseract(grey: np.ndarray, timeout: float, psm: int = 3) -> dict:
+    """tesseract's TSV output for a grey image (written as PGM: the cheapest format to write and read)."""
+    with tempfile.TemporaryDirectory(prefix="redact-ocr-") as tmp:
+        path = str(Path(tmp) / "page.pgm")
+        cv2.imwrite(path, grey)
+        try:
+            return pytesseract.image_to_data(path, lang="eng", config=f"--psm {psm}", timeout=timeout,
+                                             output_type=pytesseract.Output.DICT)
+        except RuntimeError as exc:  # pytesseract's timeout
+            raise DetectorError(f"OCR took longer than {timeout:.0f} s on a {grey.shape[1]}x{grey.shape[0]} page") \
+                from exc
+        except pytesseract.TesseractError as exc:
+            raise DetectorError(f"OCR failed: {' '.join(str(exc.message).split())[:200]}") from exc
+
+
+def _orientation(grey: np.ndarray, timeout: float) -> int:
+    """Degrees (0, 90, 180, 270) to turn the page clockwise to make it upright, per tesseract OSD; 0 if unsure."""
+    with tempfile.TemporaryDirectory(prefix="redact-osd-") as tmp:
+        path = str(Path(tmp) / "page.pgm")
+        cv2.imwrite(path, grey)
+        try:
+            osd = pytesseract.image_to_osd(path, config="--psm 0", timeout=timeout,
+                                           output_type=pytesseract.Output.DICT)
+        except (RuntimeError, pytesseract.TesseractError, subprocess.SubprocessError, ValueError):
+            return 0  # too little text to tell: keep the page as it is
+    if float(osd.get("orientation_conf", 0)) < 1.5:
+        return 0
+    return int(osd.get("rotate", 0)) % 360
+
+
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def _unrotate_box(box, rotate: int, w: int, h: int):
+    """A box in the page turned by ``rotate`` degrees clockwise, back in the original page (w x h)."""
+    x0, y0, x1, y1 = box
+    if rotate == 90:  # original (x, y) -> turned (h - y, x)
+        return (y0, h - x1, y1, h - x0)
+    if rotate == 180:
+        return (w - x1, h - y1, w - x0, h - y0)
+    if rotate == 270:  # original (x, y) -> turned (y, w - x)
+        return (w - y1, x0, w - y0, x1)
+    return box
+
+
+def _words(data: dict, scale: float) -> list[Word]:
+    words = []
+    line_ids: dict[tuple[int, int, int], int] = {}
+    for i, text in enumerate(data["text"]):
+        text = (text or "").strip()
+        conf = float(data["conf"][i])
+        if not text or conf < MIN_CONF:
+            continue
+        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        line = line_ids.setdefault(key, len(line_ids))
+        x, y, w, h = (float(data[k][i]) for k in ("left", "top", "width", "height"))
+        words.append(Word(text, (x * scale, y * scale, (x + w) * scale, (y + h) * scale), conf, line))
+    return words
+
+
+def mean_conf(words: list[Word]) -> float:
+    longish = [w.conf for w in words if len(w.text) >= 3]
+    return float(np.mean(longish)) if longish else 0.0
+
+
+def ocr_page(image: np.ndarray, osd: bool = True) -> list[Word]:
+    """Every word tesseract reads on the page, boxes in the page's pixels, words on one line sharing ``line``."""
+    if image.ndim < 2 or min(image.shape[:2]) < MIN_SIDE:
+        return []
+    grey = _grey(image)
+    h, w = grey.shape
+    scale = 1.0
+    if max(h, w) > MAX_SIDE:
+        scale = max(h, w) / MAX_SIDE
+        grey = cv2.resize(grey, (round(w / scale), round(h / scale)), interpolation=cv2.INTER_AREA)
+    if float(grey.max()) - float(grey.min()) < 16:  # a blank page: nothing to read, no need to ask tesseract
+        return []
+    timeout = max(MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL * grey.size / 1e6)
+    words = _words(_run_tesseract(grey, timeout), scale)
+    if osd and mean_conf(words) < OSD_BELOW_CONF:
+        rotate = _orientation(grey, timeout)
+        if rotate:
+            turned = _words(_run_tesseract(cv2.rotate(grey, _ROTATE[rotate]), timeout), 1.0)
+            if mean_conf(turned) > mean_conf(words):
+                gh, gw = grey.shape
+                words = [Word(t.text, tuple(v * scale for v in _unrotate_box(t.box, rotate, gw, gh)), t.conf, t.line)
+                         for t in turned]
+    return words
