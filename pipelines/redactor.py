@@ -36,7 +36,7 @@ class Redactor:
             console.warn(WEAK_STYLE_WARNING.format(style=settings.style))
 
     def detector(self, name: str):
-        """The detector for a ``--detect`` name, built on first use and kept for the job."""
+        """The detector for a name from ``detector_names``, built on first use and kept for the job."""
         if name not in self._detectors:
             s = self.settings
             if name == "faces":
@@ -44,10 +44,11 @@ class Redactor:
 
                 self._detectors[name] = FaceDetector(self.device, s.face_detect_side, s.face_margin,
                                                      s.face_threshold, s.face_min_size)
-            elif name in ("names", "pii"):
+            elif name.startswith("text:"):  # one OCR pass serves names and PII together
                 from detectors.text import TextDetector
 
-                self._detectors[name] = TextDetector(s, names=name == "names", pii=name == "pii")
+                wanted = name[5:].split("+")
+                self._detectors[name] = TextDetector(s, names="names" in wanted, pii="pii" in wanted)
             elif name == "logos":
                 from detectors.logos import LogoDetector
 
@@ -55,6 +56,15 @@ class Redactor:
             else:
                 raise ValueError(f"unknown detector {name!r}")
         return self._detectors[name]
+
+    def detector_names(self, document: bool) -> list[str]:
+        """The detectors a page (``document``) or a photo/frame gets; ``names`` and ``pii`` share one ``text:``."""
+        wanted = self.settings.detectors_for(document)
+        text = [n for n in ("names", "pii") if n in wanted]
+        out = [n for n in wanted if n not in ("names", "pii")]
+        if text:
+            out.insert(0, "text:" + "+".join(text))
+        return out
 
     def model_ids(self) -> dict[str, str]:
         """Which models and weights this job's output depends on (for the audit and the job state)."""
@@ -73,10 +83,12 @@ class Redactor:
         if document is None:
             document = bool(images) and looks_like_page(images[0])
         regions: list[list[Region]] = [[] for _ in images]
-        for name in self.settings.detectors_for(document):
+        for name in self.detector_names(document):
             det = self.detector(name)
-            found = det.detect(images, start_index, words=words) if (words is not None and name in ("names", "pii")) \
-                else det.detect(images, start_index)
+            if words is not None and name.startswith("text:"):
+                found = det.detect(images, start_index, words=words)
+            else:
+                found = det.detect(images, start_index)
             for acc, r in zip(regions, found):
                 acc.extend(r)
         return regions

@@ -25,19 +25,28 @@ def record_hash(record: dict) -> str:
     return hashlib.sha256(_canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
 
 
-def _last_hash(path: Path) -> str:
-    """The hash of the last complete record of an existing audit file (a torn last line is ignored)."""
+def last_record(path: Path) -> dict | None:
+    """The last complete record of an existing audit file (a torn last line is ignored), or None."""
+    path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
-        return GENESIS
+        return None
     with open(path, "rb") as f:
         f.seek(max(0, path.stat().st_size - 65536))
         lines = f.read().splitlines()
     for line in reversed(lines):
         try:
-            return json.loads(line)["hash"]
-        except (ValueError, KeyError):
+            rec = json.loads(line)
+        except ValueError:
             continue
-    return GENESIS
+        if isinstance(rec, dict) and "hash" in rec:
+            return rec
+    return None
+
+
+def _last_hash(path: Path) -> str:
+    """The hash of the last complete record of an existing audit file (a torn last line is ignored)."""
+    rec = last_record(path)
+    return rec["hash"] if rec else GENESIS
 
 
 class AuditLog:

@@ -10,6 +10,7 @@ import click
 from redact import __version__
 from redact.console import Console
 from redact.errors import ExitCode, RedactError, UsageError, one_line
+from redact.lock import OutputLocked
 from redact.settings import Settings, parse_detect
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -26,11 +27,36 @@ def job_options(f):
         click.option("--device", default=None, type=click.Choice(["auto", "cpu", "cuda"]),
                      help="Where models run (default auto: CUDA when present)."),
         click.option("--pad", default=None, type=float, help="Pixels added around every region (default 2)."),
+        click.option("--logos", default=None, type=click.Path(exists=True, file_okay=False), metavar="DIR",
+                     help="Reference logos to remove (PNG, JPEG, SVG); adds the logos detector to the defaults."),
+        click.option("--logo-threshold", "logo_threshold", default=None, type=click.FloatRange(0, 1),
+                     help="Minimum logo match score, 0-1 (default 0.75)."),
         click.option("--weights", default=None, type=click.Path(dir_okay=False),
                      help="RFR-Net checkpoint for --style inpaint."),
+        click.option("--terms", "terms", default=None, type=click.Path(exists=True, dir_okay=False),
+                     help="File of strings (one a line) that must always be removed; matched ignoring case and "
+                          "small OCR errors."),
+        click.option("--allow", "allow", default=None, type=click.Path(exists=True, dir_okay=False),
+                     help="File of strings (one a line) that must stay, e.g. your organisation's own name."),
         click.option("--audit", "audit_path", default=None, type=click.Path(dir_okay=False),
                      help="Audit file (JSON Lines). Default: audit.jsonl in the output folder."),
         click.option("--log-json", is_flag=True, help="Print messages as JSON lines (for machines)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def pdf_options(f):
+    """Options of the PDF job (``redact pdf`` and PDFs inside ``redact run``)."""
+    opts = [
+        click.option("--dpi", default=None, type=click.IntRange(36, 1200),
+                     help="Resolution PDF pages are rendered, searched and written at (default 200)."),
+        click.option("--password", default=None, envvar="REDACT_PDF_PASSWORD", show_envvar=True,
+                     help="Password of encrypted PDFs (or set it in the environment variable)."),
+        click.option("--ocr-layer", "ocr_layer", is_flag=True, default=None,
+                     help="Add an invisible searchable text layer to output PDFs, holding only words that were "
+                          "not redacted (OCR'd from the redacted pages)."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -45,8 +71,19 @@ def make_settings(base: Settings | None = None, **options) -> Settings:
             continue
         if name == "detect":
             value = parse_detect(value)
+        elif name in ("terms", "allow"):
+            value = read_lines(value)
         setattr(s, name, value)
     return s
+
+
+def read_lines(path) -> tuple[str, ...]:
+    """The non-empty lines of a --terms or --allow file (lines starting with # are comments)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
 
 
 def handle_errors(f):
@@ -59,6 +96,9 @@ def handle_errors(f):
         except (UsageError, ValueError) as exc:
             click.echo(f"redact: error: {exc}", err=True)
             sys.exit(ExitCode.USAGE)
+        except OutputLocked as exc:
+            click.echo(f"redact: error: {exc}", err=True)
+            sys.exit(ExitCode.LOCKED)
         except RedactError as exc:
             click.echo(f"redact: error: {exc}", err=True)
             sys.exit(ExitCode.FILES_FAILED)
@@ -105,15 +145,135 @@ def images(in_dir, out_dir, audit_path, log_json, **options):
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (mirrors the inputs).")
+@click.option("--config", "config_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML file holding any of these options (and inputs, output); the command line overrides it.")
+@click.option("--force", is_flag=True, default=None, help="Redo every file, even those unchanged since the last run.")
+@job_options
+@pdf_options
+@handle_errors
+def run(inputs, out_dir, config_path, force, audit_path, log_json, **options):
+    """Redact mixed folders: images, PDFs and videos, each by its own job.
+
+    Incremental and resumable: a file is skipped while its content and the settings are unchanged since it was
+    done; a run killed at any point is finished by the next one. One run at a time per output folder (exit code
+    3 when another holds it). Quiet unless something failed, for cron.
+    """
+    from redact.config import load_config
+
+    base, conf = load_config(config_path) if config_path else (Settings(), {})
+    inputs = list(inputs) or conf.get("inputs") or []
+    out_dir = out_dir or conf.get("output")
+    if not inputs:
+        raise UsageError("no inputs: give folders or files to redact, or 'inputs' in the config")
+    if out_dir is None:
+        raise UsageError("no output folder: give -o OUT, or 'output' in the config")
+    for src in inputs:
+        if not src.exists():
+            raise UsageError(f"{src}: no such file or folder")
+    return run_incremental(inputs, out_dir, make_settings(base, **options), audit_path or conf.get("audit"),
+                           log_json or conf.get("log_json", False), force or conf.get("force", False))
+
+
+def run_incremental(inputs: list[Path], out_dir: Path, settings: Settings, audit_path, log_json: bool,
+                    force: bool) -> ExitCode:
+    """``redact run``: lock the output folder, then redact what changed since the last run."""
+    from pipelines.directory import check_paths, plan
+    from redact.job import Job
+    from redact.lock import OutputLock
+    from redact.state import JobState
+
+    check_paths(inputs, out_dir)  # before the lock creates the output folder
+    console = Console(log_json=log_json)
+    with OutputLock(out_dir):
+        pairs = plan(inputs, out_dir, {"image", "pdf", "video"})
+        if not pairs:
+            console.info("nothing to do: no images, PDFs or videos in " + ", ".join(map(str, inputs)))
+            return ExitCode.OK
+        job = Job(settings, Path(audit_path) if audit_path else out_dir / "audit.jsonl", console, "run",
+                  state=JobState(out_dir))
+        return job.run(pairs, force=force)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("src", metavar="IN.pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The redacted PDF to write (a new PDF of image pages).")
+@job_options
+@pdf_options
+@handle_errors
+def pdf(src, out, audit_path, log_json, **options):
+    """Redact one PDF into a new PDF of redacted page images: same pages, sizes and rotation, nothing else.
+
+    No text, fonts, metadata, annotations, form fields, scripts, attachments or outlines of IN.pdf survive.
+    """
+    from redact.job import Job
+
+    if out.resolve() == src.resolve():
+        raise UsageError("the output must not be the input; choose another -o")
+    console = Console(log_json=log_json)
+    job = Job(make_settings(**options), Path(audit_path) if audit_path else out.parent / "audit.jsonl", console,
+              "pdf")
+    return job.run([(src, out)])
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("src", metavar="IN", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+              help="The redacted video (.mp4), or a folder (for a folder IN, or to keep IN's name).")
+@click.option("--crf", default=None, type=click.IntRange(0, 51),
+              help="H.264 quality: 0 lossless, 18 (default) visually lossless, 23 smaller files.")
+@click.option("--no-audio", "no_audio", is_flag=True, help="Drop the audio (default: copied unchanged).")
+@click.option("--detect-side", "video_detect_side", default=None, type=click.IntRange(0),
+              help="Longest side of the frames the detectors see (default 640; 0: full size, slower).")
 @job_options
 @handle_errors
-def run(inputs, out_dir, audit_path, log_json, **options):
-    """Redact mixed folders: images, PDFs and videos, each by its own job."""
-    return run_job(list(inputs), out_dir, {"image", "pdf", "video"}, make_settings(**options), audit_path,
-                   log_json, "run")
+def video(src, out, no_audio, audit_path, log_json, **options):
+    """Redact faces in every frame of a video (or of every video in a folder) into H.264 MP4.
+
+    Same size, frame rate, timestamps, frame count and rotation; audio copied unchanged. Faces are tracked
+    across frames, so frames where the detector misses a face are masked too.
+    """
+    from pipelines.directory import VIDEO_SUFFIXES, output_name
+    from redact.job import Job
+
+    settings = make_settings(audio=False if no_audio else None, **options)
+    if src.is_dir():
+        return run_job([src], out, {"video"}, settings, audit_path, log_json, "video")
+    if out.is_dir() or out.suffix.lower() not in VIDEO_SUFFIXES:
+        out = out / output_name(src)
+    if out.resolve() == src.resolve():
+        raise UsageError("the output must not be the input; choose another -o")
+    console = Console(log_json=log_json)
+    job = Job(settings, Path(audit_path) if audit_path else out.parent / "audit.jsonl", console, "video")
+    return job.run([(src, out)])
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("audit_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML report to write (self-contained: open it in any browser, mail it, archive it).")
+@click.option("--csv", "csv_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a CSV with one row per file (status, reason, counts by kind, hashes).")
+@handle_errors
+def report(audit_file, out, csv_path):
+    """Render AUDIT_FILE as a report people can read: settings, models, counts, failures, thumbnails.
+
+    Thumbnails show the redacted outputs with the removed regions outlined, never the originals. Exit code 1
+    when the audit's hash chain does not verify (the report says where).
+    """
+    from redact.report import build_report, write_csv, write_html
+
+    if out is None and csv_path is None:
+        raise UsageError("give -o REPORT.html, --csv REPORT.csv, or both")
+    data = build_report(audit_file)
+    if out is not None:
+        write_html(data, out)
+    if csv_path is not None:
+        write_csv(data, csv_path)
+    return ExitCode.OK if data.chain_ok else ExitCode.FILES_FAILED
 
 
 @main.command("inpaint", context_settings=CONTEXT)
@@ -133,6 +293,60 @@ def inpaint_cmd(image, mask, mask_dir, out, audit_path, log_json, **options):
     if (mask is None) == (mask_dir is None):
         raise UsageError("give exactly one of --mask (one image) or --mask-dir (a folder of images)")
     return redact_with_masks(image, mask, mask_dir, out, settings, audit_path, Console(log_json=log_json))
+
+
+@main.command("train", context_settings=CONTEXT)
+@click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for checkpoints (latest.pth, final.pth) and train_log.jsonl.")
+@click.option("--steps", default=1000, show_default=True, help="Optimiser steps to run (after a resumed step).")
+@click.option("--batch-size", default=6, show_default=True)
+@click.option("--size", default=256, show_default=True, help="Crop side in pixels (a multiple of 16).")
+@click.option("--width", default=64, show_default=True, help="Network width: 64 official, 32 narrow.")
+@click.option("--docs", default=0.0, show_default=True, help="Share of samples from synthetic scanned pages.")
+@click.option("--finetune", is_flag=True, help="Freeze BatchNorm and use the lower learning rate (5e-5).")
+@click.option("--lr", default=None, type=float, help="Learning rate (default 2e-4, 5e-5 with --finetune).")
+@click.option("--init", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Start from these weights (ours or the official format).")
+@click.option("--resume", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Continue this checkpoint: weights, optimiser and step.")
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--workers", default=2, show_default=True, help="Data loading processes.")
+@click.option("--save-every", default=1000, show_default=True)
+@click.option("--log-every", default=50, show_default=True)
+@click.option("--half", is_flag=True, help="Write final.pth in float16 (the narrow net then fits in 16 MiB).")
+@click.option("--seed", default=0, show_default=True)
+@handle_errors
+def train_cmd(data_dir, out_dir, steps, batch_size, size, width, docs, finetune, lr, init, resume, device, workers,
+              save_every, log_every, half, seed):
+    """Train RFR-Net on the images under DATA_DIR (and synthetic pages with --docs); masks are drawn on the fly."""
+    from inpaint.train import train
+    from redact.device import resolve_device
+
+    summary = train(data_dir, out_dir, steps, batch_size, size, width, finetune, lr, init, resume, docs,
+                    resolve_device(device), workers, seed, save_every, log_every, half, Console(verbose=True))
+    click.echo(f"{summary['steps']} steps; weights: {summary['weights']} (sha256 {summary['sha256'][:12]})")
+
+
+@main.command("eval", context_settings=CONTEXT)
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for metrics.json and examples.png.")
+@click.option("--weights", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="RFR-Net checkpoint to evaluate (without it: OpenCV Telea and Navier-Stokes only).")
+@click.option("--size", default=256, show_default=True)
+@click.option("--limit", default=None, type=int, help="Use at most this many images.")
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--seed", default=0, show_default=True)
+@handle_errors
+def eval_cmd(data_dir, out_dir, weights, size, limit, device, seed):
+    """Inpainting PSNR / SSIM / L1 per mask-ratio bucket (10-20 % .. 50-60 %) on the images under DATA_DIR."""
+    from inpaint.evaluate import format_table, run_eval
+    from redact.device import resolve_device
+
+    record = run_eval(data_dir, out_dir, weights, size, limit, resolve_device(device), seed, Console(verbose=True))
+    click.echo(format_table(record["buckets"]))
+    click.echo(f"{record['images']} image(s); sheet: {Path(out_dir) / 'examples.png'}")
 
 
 @main.group(context_settings=CONTEXT)

@@ -3,6 +3,10 @@
 Each file is written to a temporary name beside its destination and renamed only when complete; if any step
 fails (reading, a detector, the fill, writing), the temporary file is removed, no output exists for that file,
 the error goes to the terminal as one line and to the audit, and the job moves on to the next file.
+
+With a ``JobState`` (``redact run``) a job is incremental and resumable: leftover temporary files of a killed run
+are removed first, files whose input and effective settings are unchanged since they were done are skipped (a
+``skipped`` audit record each), and a file is recorded as done only after its output was renamed into place.
 """
 from __future__ import annotations
 
@@ -12,13 +16,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.directory import file_kind, temp_path
+from pipelines.directory import TEMP_MARK, file_kind, temp_path
 from redact import __version__
-from redact.audit import AuditLog, sha256_file
+from redact.audit import AuditLog, last_record, sha256_file
 from redact.console import Console
 from redact.errors import ExitCode, InputError, one_line
 from redact.regions import Region
 from redact.settings import Settings
+from redact.state import DoneFile, JobState
 
 
 @dataclass
@@ -57,14 +62,18 @@ def _pipeline(kind: str):
 
 
 class Job:
-    def __init__(self, settings: Settings, audit_path: Path, console: Console | None = None, command: str = ""):
+    def __init__(self, settings: Settings, audit_path: Path, console: Console | None = None, command: str = "",
+                 state: JobState | None = None):
         self.settings = settings
         self.console = console or Console()
         self._redactor = None
         self.audit = AuditLog(audit_path)
         self.results: list[FileResult] = []
         self.command = command
+        self.state = state
         self._started = False
+        self._job_notes: dict = {}
+        self._fingerprints: dict[tuple[str, ...], str | None] = {}
 
     @property
     def redactor(self):
@@ -82,9 +91,45 @@ class Job:
         models = self.redactor.model_ids()
         self.audit.write("job", command=self.command, version=__version__, settings=self.settings.to_record(),
                          models=models, fingerprint=self.settings.fingerprint(models), device=self.redactor.device,
-                         host=platform.node(), python=platform.python_version())
+                         host=platform.node(), python=platform.python_version(), cwd=os.getcwd(),
+                         **self._job_notes)
 
-    def process(self, src: Path, dst: Path, pipeline=None) -> FileResult:
+    def fingerprint(self, model_names) -> str | None:
+        """The effective settings fingerprint over the named models ("fill", "faces", ...), as a file records it.
+
+        Naming a model loads it (once per job); None when one of them can no longer be loaded."""
+        self.start()
+        names = tuple(model_names)
+        if names not in self._fingerprints:
+            try:
+                for name in names:
+                    if name != "fill":
+                        self.redactor.detector(name)
+                ids = self.redactor.model_ids()
+                self._fingerprints[names] = self.settings.fingerprint({n: ids[n] for n in names})
+            except Exception:  # a model that cannot load now: the file cannot count as unchanged
+                self._fingerprints[names] = None
+        return self._fingerprints[names]
+
+    def unchanged(self, dst: Path, input_sha256: str | None) -> DoneFile | None:
+        """The state's record of ``dst`` if its input and effective settings are the same as when it was done."""
+        if self.state is None or input_sha256 is None:
+            return None
+        done = self.state.unchanged(dst, input_sha256)
+        if done is None or self.fingerprint(done.models) != done.fingerprint:
+            return None
+        return done
+
+    def skip(self, src: Path, dst: Path, done: DoneFile) -> FileResult:
+        """Record that ``dst`` is left as it is (its input and settings did not change)."""
+        result = FileResult(src, dst, "skipped")
+        self.audit.write("file", input=str(src), output=str(dst), status="skipped", error=None,
+                         input_sha256=done.input_sha256, output_sha256=done.output_sha256,
+                         fingerprint=done.fingerprint, reason=f"unchanged since {done.done_at}")
+        self.results.append(result)
+        return result
+
+    def process(self, src: Path, dst: Path, pipeline=None, input_sha256: str | None = None) -> FileResult:
         """Redact one file into ``dst``, failing closed. ``pipeline`` defaults to the one for the file's type."""
         self.start()
         t0 = time.perf_counter()
@@ -111,7 +156,7 @@ class Job:
             self.console.error(src, message)
             result = FileResult(src, dst, "failed", message, seconds=time.perf_counter() - t0)
             self.audit.write("file", input=str(src), output=None, status="failed", error=message,
-                             input_sha256=_safe_sha(src), seconds=round(result.seconds, 3))
+                             input_sha256=input_sha256 or _safe_sha(src), seconds=round(result.seconds, 3))
             self.audit.sync()
             self.results.append(result)
             return result
@@ -122,21 +167,45 @@ class Job:
             self.audit.write("track", file=str(src), style=style, model=model, **t)
         n = len(outcome.regions) + len(outcome.tracks)
         result = FileResult(src, dst, "ok", regions=n, seconds=time.perf_counter() - t0)
-        self.audit.write("file", input=str(src), output=str(dst), status="ok", error=None,
-                         input_sha256=_safe_sha(src), output_sha256=sha256_file(dst), regions=n,
-                         models=self.redactor.model_ids(),
-                         pages=outcome.pages or None, seconds=round(result.seconds, 3))
+        models = self.redactor.model_ids()
+        input_sha256 = input_sha256 or _safe_sha(src)
+        output_sha256 = sha256_file(dst)
+        fingerprint = self.settings.fingerprint(models)
+        record = self.audit.write("file", input=str(src), output=str(dst), status="ok", error=None,
+                                  input_sha256=input_sha256, output_sha256=output_sha256, regions=n, models=models,
+                                  fingerprint=fingerprint, pages=outcome.pages or None,
+                                  seconds=round(result.seconds, 3))
         self.audit.sync()
+        # Done only now: the output is in place and the audit says so (a crash before this line redoes the file,
+        # or recovers this record from the audit's last line, see recover_last_done).
+        if self.state is not None and input_sha256 is not None:
+            self.state.record_done(src, dst, input_sha256, fingerprint, models, output_sha256, record["time"])
         self.results.append(result)
         return result
 
-    def run(self, pairs: list[tuple[Path, Path]]) -> ExitCode:
+    def run(self, pairs: list[tuple[Path, Path]], force: bool = False) -> ExitCode:
+        """Process every (input, output) pair; with a state, resume: skip unchanged files unless ``force``."""
+        if self.state is not None:
+            self.recover()
         with self.console.progress(total=len(pairs), desc="files", unit="file", leave=True) as bar:
             for src, dst in pairs:
                 bar.set_postfix_str(src.name[-40:])
-                self.process(src, dst)
+                sha = _safe_sha(src) if self.state is not None else None
+                done = None if force else self.unchanged(dst, sha)
+                if done is not None:
+                    self.skip(src, dst, done)
+                else:
+                    self.process(src, dst, input_sha256=sha)
                 bar.update(1)
         return self.finish()
+
+    def recover(self) -> None:
+        """After a crash: remove leftover temporary files and record the last file the audit shows as done."""
+        removed = remove_leftover_temps(self.state.root)
+        if removed:
+            self._job_notes["leftover_temp_files_removed"] = removed
+            self.console.info(f"removed {removed} unfinished temporary file(s) left by an interrupted run")
+        recover_last_done(self.audit.path, self.state)
 
     def finish(self) -> ExitCode:
         ok = sum(r.status == "ok" for r in self.results)
@@ -146,12 +215,50 @@ class Job:
             self.audit.write("end", files_ok=ok, files_failed=failed, files_skipped=skipped,
                              regions=sum(r.regions for r in self.results))
         self.audit.close()
+        if self.state is not None:
+            self.state.close()
         summary = f"{ok} file(s) redacted, {failed} failed, {skipped} unchanged; audit: {self.audit.path}"
+        if skipped and not ok and not failed:
+            summary = (f"nothing to do: all {skipped} file(s) are unchanged since they were redacted with these "
+                       f"settings (--force redoes them)")
         if failed:
             self.console.warn(summary)
         else:
             self.console.info(summary)
         return ExitCode.FILES_FAILED if failed else ExitCode.OK
+
+
+def remove_leftover_temps(out_dir: Path) -> int:
+    """Delete the temporary outputs (``TEMP_MARK`` in the name) that a killed run left under ``out_dir``."""
+    removed = 0
+    for path in Path(out_dir).rglob(f"*{TEMP_MARK}*"):
+        if path.is_file() or path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def recover_last_done(audit_path: Path, state: JobState) -> bool:
+    """Record in the state the file of the audit's last record, when a crash came between the two writes.
+
+    The audit's ``file`` record is written (and synced) just before the state's; only the very last record can
+    be one the state missed. It counts only when its output is still there with the recorded hash."""
+    rec = last_record(audit_path)
+    if not rec or rec.get("type") != "file" or rec.get("status") != "ok" or not rec.get("fingerprint"):
+        return False
+    dst = Path(rec["output"])
+    try:
+        state.key(dst)
+        if sha256_file(dst) != rec.get("output_sha256"):
+            return False
+    except (OSError, ValueError):
+        return False
+    done = state.get(dst)
+    if done is not None and done.input_sha256 == rec["input_sha256"] and done.fingerprint == rec["fingerprint"]:
+        return False
+    state.record_done(Path(rec["input"]), dst, rec["input_sha256"], rec["fingerprint"], list(rec.get("models") or {}),
+                      rec["output_sha256"], rec.get("time"))
+    return True
 
 
 def _safe_sha(path: Path) -> str | None:

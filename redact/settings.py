@@ -37,16 +37,18 @@ class Settings:
     # video
     crf: int = 18
     audio: bool = True
+    video_detect_side: int = 640  # longest side of the frame the detectors see in videos (speed; 0: full size)
     # logos
     logos: str | None = None  # folder of reference logos
-    logo_threshold: float = 0.5
+    logo_threshold: float = 0.75  # minimum agreement (IoU of reference silhouette and image) kept
     # inpainting model weights (None: the shipped defaults)
     weights: str | None = None
 
     def detectors_for(self, document: bool) -> tuple[str, ...]:
         if self.detect is not None:
             return self.detect
-        return DEFAULT_DOCUMENT_DETECT if document else DEFAULT_IMAGE_DETECT
+        defaults = DEFAULT_DOCUMENT_DETECT if document else DEFAULT_IMAGE_DETECT
+        return defaults + ("logos",) if self.logos else defaults  # --logos DIR asks for the logos too
 
     def to_record(self) -> dict:
         """The settings for the audit (the PDF password is never written)."""

@@ -1,0 +1,130 @@
+"""Names and personal data in scanned pages: recall per type, precision, and time per page against tesseract alone.
+
+Generated pages (redact.synthdocs: letters, invoices, forms, tables; 200 and 300 dpi; serif/sans/mono 8-14 pt;
+noise, rotation, JPEG) go through the real Redactor (--detect names,pii). A ground-truth item counts as found only
+if every one of its ink pixels is inside the mask; precision is the share of non-PII words (punctuation aside) none of whose ink
+pixels is masked. Time per page is the detection pipeline's, next to plain tesseract (image_to_data,
+OMP_THREAD_LIMIT=1, the same two pages side by side) on the same pages, measured in the same run.
+The real scans in ../shared/data/docs are then run too (regions per kind, time against tesseract alone).
+
+    .venv/bin/python benchmarks/bench_text.py [--pages 16] [--seed 0]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["OMP_THREAD_LIMIT"] = "1"
+
+import pytesseract  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from detectors import text as text_mod  # noqa: E402
+from pipelines.image_io import read_image  # noqa: E402
+from pipelines.redactor import Redactor  # noqa: E402
+from redact.regions import build_mask  # noqa: E402
+from redact.settings import Settings  # noqa: E402
+from redact.synthdocs import KINDS, generate_page  # noqa: E402
+
+DOCS = ROOT.parent / "shared" / "data" / "docs"
+
+
+def tesseract_alone(images) -> float:
+    """Seconds for plain tesseract word boxes on every image, two at a time."""
+    def one(im):
+        return pytesseract.image_to_data(Image.fromarray(im), output_type=pytesseract.Output.DICT)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=text_mod.OCR_WORKERS) as pool:
+        list(pool.map(one, images))
+    return time.perf_counter() - t0
+
+
+def pipeline(redactor, images):
+    text_mod._cache.clear()  # no help from an earlier run on the same pages
+    t0 = time.perf_counter()
+    regions = redactor.detect(images, 0, document=True)
+    return regions, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    settings = Settings(detect=("names", "pii"), style="box")
+    redactor = Redactor(settings)
+    [redactor.detector(n) for n in redactor.detector_names(True)]  # models load before any timing
+
+    rng = np.random.default_rng(args.seed)
+    pages = [generate_page(rng, dpi=(300, 200)[i // len(KINDS) % 2], kind=KINDS[i % len(KINDS)])
+             for i in range(args.pages)]
+    images = [p.image for p in pages]
+    t_tess = tesseract_alone(images)
+    regions, t_pipe = pipeline(redactor, images)
+
+    found, total = defaultdict(int), defaultdict(int)
+    kept = touched = 0
+    misses = []
+    for page, regs in zip(pages, regions):
+        h, w = page.image.shape[:2]
+        mask = build_mask(regs, h, w, settings.pad)
+        for k, item in enumerate(page.items):
+            total[item.kind] += 1
+            if mask[page.item_mask(k)].all():
+                found[item.kind] += 1
+            else:
+                share = mask[page.item_mask(k)].mean()
+                misses.append(f"{page.kind}/{page.dpi}/{page.font}{page.size_pt:g}: {item.kind} {item.text!r} "
+                              f"({share:.0%} of its ink masked)")
+        masked_ids = np.unique(page.word_ink[mask])
+        for j, word in enumerate(page.words):
+            if not word.pii and any(c.isalnum() for c in word.text):  # punctuation on its own carries nothing
+                if (j + 1) in masked_ids:
+                    touched += 1
+                    if len(misses) < 400:
+                        misses.append(f"{page.kind}/{page.dpi}: over-redacted {word.text!r}")
+                else:
+                    kept += 1
+    n = len(pages)
+    print(f"generated pages: {n} ({', '.join(KINDS)}; 300 and 200 dpi)")
+    print(f"{'type':<15}{'found':>7}{'items':>7}{'recall':>9}")
+    for kind in sorted(total):
+        print(f"{kind:<15}{found[kind]:>7}{total[kind]:>7}{found[kind] / total[kind]:>9.3f}")
+    all_found, all_total = sum(found.values()), sum(total.values())
+    print(f"{'all':<15}{all_found:>7}{all_total:>7}{all_found / all_total:>9.3f}")
+    print(f"precision (non-PII words untouched): {kept}/{kept + touched} = {kept / max(1, kept + touched):.3f}")
+    print(f"s/page: pipeline {t_pipe / n:.2f}, tesseract alone {t_tess / n:.2f}, ratio {t_pipe / t_tess:.2f}")
+    if misses:
+        print("misses and over-redactions:")
+        for m in misses[:60]:
+            print("  ", m)
+
+    real = sorted(DOCS.glob("*.png")) if DOCS.exists() else []
+    if real:
+        print("\nreal scans (../shared/data/docs):")
+        for path in real:
+            im = read_image(path).pages[0]
+            t_t = tesseract_alone([im])
+            regs, t_p = pipeline(redactor, [im])
+            kinds = defaultdict(int)
+            for r in regs[0]:
+                kinds[r.kind] += 1
+            words = text_mod.ocr_words(im)
+            mask = build_mask(regs[0], im.shape[0], im.shape[1], settings.pad)
+            hidden = [w.text for w in words if mask[int(w.box[1]):int(w.box[3]), int(w.box[0]):int(w.box[2])].mean() > 0.5]
+            print(f"  {path.name}: {dict(kinds)}; {t_p:.2f} s vs tesseract {t_t:.2f} s; masked words: "
+                  f"{' '.join(hidden)[:300]}")
+
+
+if __name__ == "__main__":
+    main()

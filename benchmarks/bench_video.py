@@ -1,0 +1,153 @@
+"""Video redaction speed and leaks, ours next to deface 1.5.0, measured in the same run on the same clips.
+
+    .venv/bin/python benchmarks/bench_video.py [--repeat 2] [--deface-venv /tmp/deface-venv]
+
+Clips (640x360, real): pyfeat_single_face.mp4 as it is, and pyfeat_face_noface.mov (HEVC 960x540, the face
+leaves mid-clip) scaled to 640x360. Both tools run on the CPU with their models loaded before the clock starts
+(deface in its own venv, created here on first use with `pip install deface==1.5.0`; it is not a dependency
+of this project); each figure is the best of ``--repeat`` runs, decode to encoded MP4 inclusive. The leak check
+is tests/leak_check.py (MTCNN on the input and on the output; see there), the same for both tools.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import cv2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+VIDEOS = ROOT.parent / "shared" / "data" / "videos"
+
+DEFACE_DRIVER = r"""
+import json, sys, time
+from deface.centerface import CenterFace
+from deface.deface import video_detect
+src, dst, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+centerface = CenterFace(in_shape=None, backend="auto")  # deface's own defaults from here on
+best = None
+for _ in range(repeat):
+    t0 = time.perf_counter()
+    video_detect(src, dst, centerface, threshold=0.2, enable_preview=False, cam=False, nested=False,
+                 replacewith="blur", mask_scale=1.3, ellipse=True, draw_scores=False,
+                 ffmpeg_config={"codec": "libx264"}, keep_audio=True)
+    dt = time.perf_counter() - t0
+    best = dt if best is None else min(best, dt)
+print(json.dumps({"seconds": best}))
+"""
+
+
+def ensure_deface(venv: Path) -> Path:
+    python = venv / "bin" / "python"
+    if not (venv / "bin" / "deface").exists():
+        print(f"creating {venv} with deface 1.5.0 ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "deface==1.5.0"], check=True)
+    return python
+
+
+def scaled_copy(src: Path, dst: Path, width: int, height: int) -> Path:
+    """A 640x360 H.264 copy of a real clip (same frames and timestamps, audio dropped)."""
+    with av.open(str(src)) as i, av.open(str(dst), "w") as o:
+        v = i.streams.video[0]
+        s = o.add_stream("libx264", rate=v.average_rate)
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        s.time_base = s.codec_context.time_base = v.time_base
+        s.options = {"crf": "16"}
+        for f in i.decode(v):
+            img = cv2.resize(f.to_ndarray(format="rgb24"), (width, height), interpolation=cv2.INTER_AREA)
+            nf = av.VideoFrame.from_ndarray(img, format="rgb24")
+            nf.pts, nf.time_base = f.pts, v.time_base
+            for p in s.encode(nf):
+                o.mux(p)
+        for p in s.encode(None):
+            o.mux(p)
+    return dst
+
+
+def count_frames(path: Path) -> int:
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
+
+
+def run_ours(job, src: Path, dst: Path, repeat: int) -> float:
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = job.process(src, dst)
+        dt = time.perf_counter() - t0
+        if result.status != "ok":
+            raise SystemExit(f"our pipeline failed on {src.name}: {result.error}")
+        best = dt if best is None else min(best, dt)
+    return best
+
+
+def leaks(mtcnn, src: Path, out: Path):
+    from leak_check import check, decode_rgb
+
+    a, b = decode_rgb(src), decode_rgb(out)
+    n = min(len(a), len(b))
+    return check(mtcnn, a[:n], b[:n]), len(a), len(b)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--deface-venv", type=Path, default=Path("/tmp/deface-venv"))
+    args = ap.parse_args()
+
+    from leak_check import make_mtcnn
+    from redact.console import Console
+    from redact.job import Job
+    from redact.settings import Settings
+
+    deface_python = ensure_deface(args.deface_venv)
+    work = Path(tempfile.mkdtemp(prefix="bench_video_"))
+    clips = [VIDEOS / "pyfeat_single_face.mp4",
+             scaled_copy(VIDEOS / "pyfeat_face_noface.mov", work / "pyfeat_face_noface_640x360.mp4", 640, 360)]
+    settings = Settings(device="cpu")
+    job = Job(settings, work / "audit.jsonl", Console(verbose=False), "bench")
+    job.start()
+    job.redactor.detector("faces")  # models loaded before the clock starts, as for deface
+    mtcnn = make_mtcnn()
+    driver = work / "deface_driver.py"
+    driver.write_text(DEFACE_DRIVER)
+
+    rows = []
+    for clip in clips:
+        n = count_frames(clip)
+        ours_out, deface_out = work / f"ours_{clip.stem}.mp4", work / f"deface_{clip.stem}.mp4"
+        ours_s = run_ours(job, clip, ours_out, args.repeat)
+        env = dict(os.environ, PYTHONWARNINGS="ignore")
+        res = subprocess.run([str(deface_python), str(driver), str(clip), str(deface_out), str(args.repeat)],
+                             capture_output=True, text=True, env=env)
+        if res.returncode != 0:
+            raise SystemExit(f"deface failed on {clip.name}: {res.stderr[-2000:]}")
+        deface_s = json.loads(res.stdout.strip().splitlines()[-1])["seconds"]
+        ours_leak, _, ours_n = leaks(mtcnn, clip, ours_out)
+        deface_leak, _, deface_n = leaks(mtcnn, clip, deface_out)
+        rows.append((clip.name, n, n / ours_s, n / deface_s, ours_leak, ours_n, deface_leak, deface_n))
+    job.finish()
+
+    print(f"CPU, {os.cpu_count()} cores, settings: style={settings.style}, detect side {settings.video_detect_side}")
+    print(f"{'clip (640x360)':38} {'frames':>6} {'ours fps':>9} {'deface fps':>10} {'ratio':>6} "
+          f"{'ours leaked':>12} {'deface leaked':>14} {'out frames ours/deface':>24}")
+    for name, n, ofps, dfps, ol, on, dl, dn in rows:
+        print(f"{name:38} {n:6d} {ofps:9.1f} {dfps:10.1f} {ofps / dfps:6.2f} "
+              f"{ol.leaked:5d}/{ol.face_frames:<6d} {dl.leaked:7d}/{dl.face_frames:<6d} {on:>12d}/{dn}")
+        if dl.leaked:
+            print(f"  deface leaks: {dl.detected} frames where MTCNN still finds the face, "
+                  f"{dl.uncovered} with a landmark uncovered")
+    print(f"outputs in {work}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Recognisers for personal data other than names, over a page's OCR'd text.
+
+Emails and street addresses by pattern; phone numbers by Google's ``phonenumbers`` (international formats) plus
+numbers after a "Tel"/"Phone"/"Mobile" cue; US SSNs with the SSA's validity rules; payment cards only when the
+Luhn check passes; IBANs only when the ISO 13616 mod-97 checksum passes; dates only when a birth cue
+("DOB", "Date of birth", "born") comes shortly before them (other dates are not personal data). Numeric
+recognisers read the page's ``digits`` view, where OCR's O/0, l/1, S/5 confusions are undone.
+
+presidio-analyzer is not used: its recognisers for these types are the same regular expressions and checksums
+(with phonenumbers for phones), it runs a second spaCy pass per page, and it needs its online suffix-list fetch
+switched off; writing the few checks here keeps one pass and no network path.
+"""
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from detectors.pagetext import PageText, Span
+from redact.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PHONE, SSN
+
+# Larger numbers win where recognisers overlap (a card number is also a possible phone number).
+PRIORITY = {CARD: 6, IBAN: 6, SSN: 5, EMAIL: 4, DATE_OF_BIRTH: 3, PHONE: 2, ADDRESS: 1}
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*\s?@\s?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+SSN_RE = re.compile(r"(?<![\d-])(\d{3})[- .]?(\d{2})[- .]?(\d{4})(?![\d-])")
+SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#))?)\b", re.I)
+DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
+IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]?[A-Z0-9]){10,30}")
+PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
+                       r"\s*[:.]?\s*", re.I)
+PHONE_AFTER_CUE = re.compile(r"\+?\(?\d[\d ()./-]{5,18}\d")
+DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
+                     re.I)
+MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+DATE_RE = re.compile(
+    r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS},?\s+\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})",
+    re.I)
+STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|way|terrace|ter"
+                r"|close|crescent|cres|parkway|pkwy|circle|cir|highway|hwy|square|sq|row|mews|gardens|grove|hill"
+                r"|trail|trl|alley|walk|loop|path|pike")
+STREET_RE = re.compile(
+    r"\b\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Za-z][A-Za-z.'-]*[ ]+){0,4}"
+    rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
+    re.I)
+PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
+CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3},\s*[A-Z]{2},?\s+\d{5}(?:-\d{4})?\b")
+UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
+                            r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+IBAN_LENGTHS = {"AD": 24, "AT": 20, "BE": 16, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24,
+                "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21,
+                "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24,
+                "SE": 24, "SI": 19, "SK": 24, "SM": 27}
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(iban: str) -> bool:
+    iban = "".join(iban.split()).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
+        return False
+    want = IBAN_LENGTHS.get(iban[:2])
+    if want is not None and len(iban) != want:
+        return False
+    moved = iban[4:] + iban[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def ssn_ok(area: str, group: str, serial: str) -> bool:
+    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
+
+
+def _emails(page: PageText) -> list[Span]:
+    return [Span(m.start(), m.end(), EMAIL) for m in EMAIL_RE.finditer(page.text)]
+
+
+def _ssns(page: PageText) -> list[Span]:
+    out = []
+    for m in SSN_RE.finditer(page.digits):
+        separated = not m.group(0).isdigit()
+        cue = SSN_CUE.search(page.text, max(0, m.start() - 40), m.start())
+        if (separated or cue) and ssn_ok(*m.groups()):
+            out.append(Span(m.start(), m.end(), SSN, 1.0 if cue else 0.8))
+    return out
+
+
+def _cards(page: PageText) -> list[Span]:
+    """Runs of 13-19 digits (in groups) that pass the Luhn check; every run of groups is tried, since a card
+    number may follow other digits (an IBAN on the line before)."""
+    out = []
+    for run in DIGIT_GROUPS_RE.finditer(page.digits):
+        groups = [(g.start() + run.start(), g.end() + run.start()) for g in re.finditer(r"\d+", run.group())]
+        for i in range(len(groups)):
+            digits = ""
+            for j in range(i, len(groups)):
+                digits += page.digits[groups[j][0]:groups[j][1]]
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 13 and luhn_ok(digits) and len(set(digits)) > 1:
+                    out.append(Span(groups[i][0], groups[j][1], CARD))
+    return out
+
+
+def _ibans(page: PageText) -> list[Span]:
+    out = []
+    upper = page.text.upper()
+    for m in IBAN_RE.finditer(upper):
+        text = m.group()
+        # the pattern is greedy (it may run into the next word): the longest prefix that checks out is the IBAN
+        for end in range(len(text), 14, -1):
+            if not text[end - 1].isspace() and iban_ok(text[:end]):
+                out.append(Span(m.start(), m.start() + end, IBAN))
+                break
+    return out
+
+
+def _phones(page: PageText) -> list[Span]:
+    out = []
+    text = page.digits
+    for region in ("US", "GB"):
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+            raw = re.sub(r"\D", "", match.raw_string)
+            # a bare run of digits is an invoice or account number as often as a phone: those need a cue
+            formatted = bool(re.search(r"[+()]|\d[ .-]+\d", match.raw_string))
+            if 7 <= len(raw) <= 15 and formatted and not DATE_RE.fullmatch(match.raw_string):
+                out.append(Span(match.start, match.end, PHONE, 0.9))
+    for cue in PHONE_CUE.finditer(page.text):
+        m = PHONE_AFTER_CUE.match(text, cue.end())
+        if m and 7 <= len(re.sub(r"\D", "", m.group())) <= 15:
+            out.append(Span(m.start(), m.end(), PHONE))
+    return out
+
+
+def _dates_of_birth(page: PageText) -> list[Span]:
+    out = []
+    for cue in DOB_CUE.finditer(page.text):
+        # the date follows within a short distance: same line, or the next line under a form label
+        m = DATE_RE.search(page.digits, cue.end(), min(len(page.text), cue.end() + 60))
+        beside = page.right_of(cue.end() - 1) if cue.group().strip() else None
+        if beside is not None:  # a form value to the right of its label
+            m = DATE_RE.match(page.digits, beside) or m
+        if m:
+            out.append(Span(m.start(), m.end(), DATE_OF_BIRTH))
+    return out
+
+
+def _addresses(page: PageText) -> list[Span]:
+    out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)]
+    out += [Span(m.start(), m.end(), ADDRESS) for m in PO_BOX_RE.finditer(page.text)]
+    # the city line of an address: "Springfield, IL 62704", or a UK postcode line
+    out += [Span(m.start(), m.end(), ADDRESS, 0.9) for m in CITY_ZIP_RE.finditer(page.digits)]
+    out += [Span(m.start(), m.end(), ADDRESS, 0.8) for m in UK_POSTCODE_RE.finditer(page.text)
+            if any(c.isdigit() for c in m.group())]
+    return out
+
+
+RECOGNISERS = (_emails, _ssns, _cards, _ibans, _phones, _dates_of_birth, _addresses)
+
+
+def find_pii(page: PageText) -> list[Span]:
+    """Every span of personal data (other than names) on the page, overlaps resolved by ``PRIORITY``."""
+    spans = [s for rec in RECOGNISERS for s in rec(page) if s.end > s.start]
+    spans.sort(key=lambda s: (-PRIORITY[s.kind], s.start))
+    kept: list[Span] = []
+    for s in spans:
+        overlapping = [k for k in kept if k.start < s.end and s.start < k.end]
+        if not overlapping:
+            kept.append(s)
+        elif all(k.start <= s.start and s.end <= k.end for k in overlapping):
+            continue  # wholly inside a stronger match
+        else:  # partly outside a stronger match: keep the part that sticks out (it is masked either way)
+            kept.append(s)
+    return sorted(kept, key=lambda s: s.start)

@@ -1,0 +1,145 @@
+"""The text detectors (``--detect names`` and ``--detect pii``): OCR, recognisers, and regions around the words.
+
+Each page is OCR'd once per job even when both detectors run: word lists are kept in a small cache keyed by the
+page's pixels, so the second detector reuses the first one's OCR. Several pages are OCR'd side by side, one
+tesseract process each (tesseract does the work in its own process; a thread here only waits for it).
+
+A matched span becomes one region per text line it touches, covering every word of the span on that line, padded
+so that no ascender, descender or underline of those words is left. Regions carry the kind, never the text.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Sequence
+
+import numpy as np
+import pytesseract
+
+from detectors.base import Word
+from detectors.ocr import ocr_page
+from detectors.pagetext import PageText, Span
+from redact.regions import TERM, Region
+from redact.settings import DEFAULT_DOCUMENT_DETECT
+
+OCR_WORKERS = max(1, min(4, os.cpu_count() or 1))
+PAD_TOP, PAD_BOTTOM, PAD_SIDE = 0.25, 0.35, 0.2  # fractions of the line's text height
+TEXT_LAYER_LINE_OFFSET = 1_000_000  # OCR'd words merged with a text layer get line ids apart from its lines
+
+def ocr_many(images: Sequence[np.ndarray]) -> list[list[Word]]:
+    """Every page's OCR words, several pages side by side (one tesseract process each)."""
+    if len(images) <= 1:
+        return [ocr_page(im) for im in images]
+    with ThreadPoolExecutor(max_workers=min(OCR_WORKERS, len(images)), thread_name_prefix="ocr") as pool:
+        return list(pool.map(ocr_page, images))
+
+
+def merge_text_layer(layer: Sequence[Word], ocr: Sequence[Word]) -> list[Word]:
+    """Text-layer words, plus the OCR'd words that no text-layer word covers (text drawn as an image)."""
+    merged = list(layer)
+    for w in ocr:
+        cx, cy = (w.box[0] + w.box[2]) / 2, (w.box[1] + w.box[3]) / 2
+        if not any(b.box[0] <= cx <= b.box[2] and b.box[1] <= cy <= b.box[3] for b in layer):
+            merged.append(Word(w.text, w.box, w.conf, w.line + TEXT_LAYER_LINE_OFFSET))
+    return merged
+
+
+def merge_spans(spans: Sequence[Span]) -> list[Span]:
+    """Overlapping spans of one kind as one span (the highest score kept)."""
+    out: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.kind, s.start, -s.end)):
+        if out and out[-1].kind == s.kind and s.start <= out[-1].end:
+            last = out[-1]
+            out[-1] = Span(last.start, max(last.end, s.end), s.kind, max(last.score, s.score))
+        else:
+            out.append(s)
+    return sorted(out, key=lambda s: s.start)
+
+
+def spans_to_regions(page: PageText, spans: Sequence[Span], detector: str, index: int) -> list[Region]:
+    """One padded region per (span, text line): the union of the span's words on that line."""
+    line_height: dict[int, float] = {}
+    for line in {w.line for w in page.words}:
+        heights = [w.box[3] - w.box[1] for w in page.words if w.line == line and len(w.text) >= 2]
+        line_height[line] = float(np.median(heights)) if heights else 0.0
+    regions = []
+    for span in spans:
+        by_line: dict[int, list[Word]] = {}
+        for i in page.words_in(span.start, span.end):
+            by_line.setdefault(page.words[i].line, []).append(page.words[i])
+        for line, words in by_line.items():
+            x0 = min(w.box[0] for w in words)
+            y0 = min(w.box[1] for w in words)
+            x1 = max(w.box[2] for w in words)
+            y1 = max(w.box[3] for w in words)
+            h = max(line_height.get(line, 0.0), y1 - y0, 4.0)
+            box = (x0 - PAD_SIDE * h, y0 - PAD_TOP * h, x1 + PAD_SIDE * h, y1 + PAD_BOTTOM * h)
+            regions.append(Region(span.kind, box, span.score, detector, index))
+    return regions
+
+
+def _tesseract_version() -> str:
+    try:
+        return str(pytesseract.get_tesseract_version()).split()[0]
+    except Exception:  # noqa: BLE001 - tesseract missing: OCR will fail with its own message
+        return "?"
+
+
+class TextDetector:
+    """Names (``names=True``) and/or other personal data (``pii=True``) in page images."""
+
+    def __init__(self, settings, names: bool = True, pii: bool = True):
+        self.settings = settings
+        self.names = names
+        self.pii = pii
+        self.name = "names" if names and not pii else "pii" if pii and not names else "text"
+        detect = settings.detect if settings.detect is not None else DEFAULT_DOCUMENT_DETECT
+        # --terms is the names detector's job, or this one's when names is not asked for
+        self.terms = tuple(settings.terms) if (names or "names" not in detect) else ()
+        self.allow = tuple(settings.allow)
+        parts = [f"tesseract-{_tesseract_version()}"]
+        self.finder = None
+        if names:
+            from detectors.names import NameFinder
+
+            self.finder = NameFinder()
+            parts.append(self.finder.model_id)
+        if pii:
+            import phonenumbers
+
+            parts.append(f"phonenumbers-{phonenumbers.__version__}")
+        self.model_id = "+".join(parts)
+
+    def spans(self, page: PageText) -> list[Span]:
+        """Every span to remove from one page (after --allow)."""
+        from detectors.names import find_phrases
+        from detectors.pii import find_pii
+
+        found: list[Span] = []
+        if self.finder is not None:
+            found += self.finder.find(page)
+        if self.pii:
+            found += find_pii(page)
+        if self.allow and found:
+            allowed = {i for s in find_phrases(page, self.allow) for i in page.words_in(s.start, s.end)}
+            found = [s for s in found if not set(page.words_in(s.start, s.end)) <= allowed]
+        if self.terms:
+            found += find_phrases(page, self.terms, TERM)
+        return found
+
+    def regions_from_words(self, images: Sequence[np.ndarray], words: Sequence[Sequence[Word]],
+                           start_index: int = 0) -> list[list[Region]]:
+        """Regions per image from that image's words (OCR'd or from a text layer)."""
+        out = []
+        for k, page_words in enumerate(words):
+            page = PageText(page_words)
+            out.append(spans_to_regions(page, merge_spans(self.spans(page)), self.name, start_index + k))
+        return out
+
+    def detect(self, images: Sequence[np.ndarray], start_index: int = 0, words=None) -> list[list[Region]]:
+        """Regions per image. ``words`` (optional, per image) are words from a PDF text layer; the page is OCR'd
+        as well and OCR'd words the text layer does not cover are added (text drawn as pictures)."""
+        ocr = ocr_many(images)
+        if words is not None:
+            ocr = [merge_text_layer(words[k], w) if k < len(words) and words[k] else w for k, w in enumerate(ocr)]
+        return self.regions_from_words(images, ocr, start_index)

@@ -1,0 +1,223 @@
+"""Linking per-frame detections into tracks, so that a face stays masked on the frames where the detector misses it.
+
+A detector that looks at each frame alone misses a face now and then (motion blur, a hand over it, a turned
+head), and that frame leaks. The tracker links detections of the same kind from frame to frame (box overlap,
+or centre distance for fast motion, against the box predicted from the track's velocity), then masks every
+frame of a track's span:
+
+- frames where the track was detected: the detected box;
+- gaps of up to ``max_gap`` frames between two detections: the box interpolated between them;
+- ``pre`` frames before the first and ``post`` frames after the last detection: the end box, carried along
+  by the track's velocity;
+- every box is the union of the track's boxes on the frame before, the frame itself and the frame after, grown
+  by the track's speed there: masks grow with motion.
+
+A frame's regions are final once the tracker has seen ``lookahead`` frames after it (a gap or a track that
+starts later can still reach back that far); ``ready`` hands them out in frame order, and memory holds only
+that window, not the video.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from redact.regions import Box, Region
+
+
+def iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def centre(b: Box) -> tuple[float, float]:
+    return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+
+
+def shifted(b: Box, dx: float, dy: float) -> Box:
+    return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
+
+
+def union_box(boxes: list[Box]) -> Box:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def lerp_box(a: Box, b: Box, t: float) -> Box:
+    return tuple(x + (y - x) * t for x, y in zip(a, b))  # type: ignore[return-value]
+
+
+@dataclass
+class Track:
+    id: int
+    kind: str
+    detector: str
+    label: str
+    hits: dict[int, Region] = field(default_factory=dict)  # frame -> detection (the window's frames only)
+    first: int = 0
+    last: int = 0
+    first_time: float = 0.0
+    last_time: float = 0.0
+    max_score: float = 0.0
+    count: int = 0
+    velocity: tuple[float, float] = (0.0, 0.0)  # centre motion in pixels per frame, from the last two hits
+
+    def add(self, frame: int, time: float, region: Region) -> None:
+        if self.count:
+            prev = self.hits.get(self.last)
+            if prev is not None:
+                (px, py), (cx, cy) = centre(prev.box), centre(region.box)
+                dt = frame - self.last
+                self.velocity = ((cx - px) / dt, (cy - py) / dt)
+        else:
+            self.first, self.first_time = frame, time
+        self.hits[frame] = region
+        self.last, self.last_time = frame, time
+        self.max_score = max(self.max_score, region.score)
+        self.count += 1
+
+    def predicted(self, frame: int) -> Box:
+        b = self.hits[self.last].box
+        dt = frame - self.last
+        return shifted(b, self.velocity[0] * dt, self.velocity[1] * dt)
+
+    def record(self, masked_first: int, masked_last: int) -> dict:
+        """The audit record: one per track, never one per frame."""
+        return {"kind": self.kind, "track": self.id, "detector": self.detector, "first_frame": self.first,
+                "last_frame": self.last, "first_time": round(self.first_time, 3),
+                "last_time": round(self.last_time, 3), "max_score": round(self.max_score, 4),
+                "frames": self.count, "masked_first_frame": masked_first, "masked_last_frame": masked_last,
+                **({"label": self.label} if self.label else {})}
+
+
+class Tracker:
+    """Links detections into tracks and gives each frame its (grown, gap-filled) regions, in frame order."""
+
+    def __init__(self, max_gap: int = 12, pre: int = 4, post: int = 4, min_iou: float = 0.2,
+                 max_centre_shift: float = 0.75, motion_growth: float = 1.0):
+        self.max_gap = max_gap  # frames a track may go undetected and still be masked (and linked across)
+        self.pre, self.post = pre, post
+        self.min_iou = min_iou
+        self.max_centre_shift = max_centre_shift  # link distance, in box sizes, when the boxes do not overlap
+        self.motion_growth = motion_growth  # pixels of growth per pixel/frame of speed
+        self.lookahead = max(max_gap, pre) + 2
+        self.tracks: list[Track] = []  # tracks that may still cover a frame not yet handed out
+        self.records: list[dict] = []  # audit records of tracks that are complete
+        self.seen = -1  # last frame given to update()
+        self.emitted = -1  # last frame handed out by ready()
+        self._next_id = 0
+
+    # -- linking -------------------------------------------------------------------------------------------
+    def update(self, frame: int, time: float, regions: list[Region]) -> None:
+        """The detections of ``frame`` (frames must come in order, each once)."""
+        if frame != self.seen + 1:
+            raise ValueError(f"frames must come in order: got {frame} after {self.seen}")
+        self.seen = frame
+        live = [t for t in self.tracks if frame - t.last <= self.max_gap + 1 and t.count]
+        pairs = []
+        for ti, t in enumerate(live):
+            pred = t.predicted(frame)
+            for ri, r in enumerate(regions):
+                if r.kind != t.kind or r.label != t.label:
+                    continue
+                overlap = iou(pred, r.box)
+                (px, py), (rx, ry) = centre(pred), centre(r.box)
+                size = max(pred[2] - pred[0], pred[3] - pred[1], r.box[2] - r.box[0], r.box[3] - r.box[1], 1.0)
+                shift = ((px - rx) ** 2 + (py - ry) ** 2) ** 0.5 / size
+                if overlap >= self.min_iou or shift <= self.max_centre_shift:
+                    pairs.append((overlap - shift, ti, ri))
+        used_t, used_r = set(), set()
+        for _, ti, ri in sorted(pairs, reverse=True):  # greedy: best match first
+            if ti in used_t or ri in used_r:
+                continue
+            used_t.add(ti)
+            used_r.add(ri)
+            live[ti].add(frame, time, regions[ri])
+        for ri, r in enumerate(regions):
+            if ri not in used_r:
+                t = Track(self._next_id, r.kind, r.detector, r.label)
+                self._next_id += 1
+                t.add(frame, time, r)
+                self.tracks.append(t)
+
+    # -- masking -------------------------------------------------------------------------------------------
+    def _raw_box(self, t: Track, f: int) -> tuple[Box, int] | None:
+        """The track's box on frame ``f`` before growth and the frames from there to its nearest detection,
+        or None outside the track's masked span."""
+        if f in t.hits:
+            return t.hits[f].box, 0
+        if t.first - self.pre <= f < t.first:
+            vx, vy = self._start_velocity(t)
+            return shifted(t.hits[t.first].box, vx * (f - t.first), vy * (f - t.first)), t.first - f
+        if t.last < f <= t.last + self.post:
+            return t.predicted(f), f - t.last
+        if t.first < f < t.last:
+            before = max(k for k in t.hits if k < f)
+            after = min(k for k in t.hits if k > f)
+            box = lerp_box(t.hits[before].box, t.hits[after].box, (f - before) / (after - before))
+            return box, min(f - before, after - f)
+        return None
+
+    @staticmethod
+    def _start_velocity(t: Track) -> tuple[float, float]:
+        frames = sorted(t.hits)[:2]
+        if len(frames) < 2:
+            return (0.0, 0.0)
+        (ax, ay), (bx, by) = centre(t.hits[frames[0]].box), centre(t.hits[frames[1]].box)
+        dt = frames[1] - frames[0]
+        return ((bx - ax) / dt, (by - ay) / dt)
+
+    def _box(self, t: Track, f: int) -> Box | None:
+        here = self._raw_box(t, f)
+        if here is None:
+            return None
+        box, unseen = here
+        near = [box] + [r[0] for r in (self._raw_box(t, f - 1), self._raw_box(t, f + 1)) if r is not None]
+        cx, cy = centre(box)
+        speed = max(abs(centre(b)[0] - cx) + abs(centre(b)[1] - cy) for b in near)
+        # frames the detector did not see: the face may have moved off the estimate by its speed per frame
+        drift = unseen * (abs(t.velocity[0]) + abs(t.velocity[1]))
+        grow = self.motion_growth * (speed + drift)
+        x0, y0, x1, y1 = union_box(near)
+        return (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+
+    def _regions(self, f: int) -> list[Region]:
+        out = []
+        for t in self.tracks:
+            box = self._box(t, f)
+            if box is None:
+                continue
+            hit = t.hits.get(f)
+            score = hit.score if hit is not None else t.max_score
+            out.append(Region(t.kind, box, score, t.detector, f, label=t.label))
+        return out
+
+    def ready(self, final: bool = False) -> list[tuple[int, list[Region]]]:
+        """(frame, regions) for every frame whose regions can no longer change; all of them when ``final``."""
+        upto = self.seen if final else self.seen - self.lookahead
+        out = []
+        for f in range(self.emitted + 1, upto + 1):
+            out.append((f, self._regions(f)))
+            self.emitted = f
+            self._forget(f)
+        return out
+
+    def _forget(self, f: int) -> None:
+        """Drop what no later frame needs: finished tracks become audit records, old hits are pruned."""
+        keep = []
+        for t in self.tracks:
+            if t.last + self.post < f and self.seen - t.last > self.max_gap + 1:
+                self.records.append(t.record(max(0, t.first - self.pre), t.last + self.post))
+                continue
+            older = sorted(k for k in t.hits if k < f - 1)
+            for k in older[:-1]:  # the newest of them still bounds a gap (and gives the track's velocity)
+                del t.hits[k]
+            keep.append(t)
+        self.tracks = keep
+
+    def finish(self, last_frame: int) -> list[dict]:
+        """Every track's audit record, once all frames were handed out."""
+        for t in self.tracks:
+            self.records.append(t.record(max(0, t.first - self.pre), min(last_frame, t.last + self.post)))
+        self.tracks = []
+        return sorted(self.records, key=lambda r: r["track"])

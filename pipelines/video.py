@@ -1,0 +1,378 @@
+"""Video files: every frame is detected, detections are tracked, and the frames are re-encoded as H.264 MP4.
+
+Three stages run at once, joined by bounded queues (memory does not grow with the video's length):
+
+    decoder thread  --frames-->  main thread: detect a batch, track, fill  --frames-->  encoder thread
+
+The decoder (PyAV/FFmpeg: any container and codec FFmpeg reads) turns frames upright (the display rotation) and
+also makes the small copy the detectors see (``Settings.video_detect_side``); the main thread detects frames in
+batches, links the detections into tracks (``pipelines.tracking``), and fills each frame once the tracker says
+its regions are final (a few frames later); the encoder writes libx264 with the input's size, frame timestamps
+(so frame rate, time base, frame count and duration), display rotation, and copies the audio packets unchanged.
+Any error in any stage stops all three; the job then removes the partial output (fail closed).
+"""
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from inpaint.base import composite
+from pipelines.redactor import PHOTO
+from pipelines.tracking import Tracker
+from redact.errors import InputError
+from redact.regions import masks_for
+
+BATCH = 8  # frames per detection batch (the detector and a GPU fill are batched)
+QUEUE_FRAMES = 2 * BATCH  # frames each queue may hold
+GAP_SECONDS = 0.4  # a track is masked (and linked) through detector misses this long
+EDGE_SECONDS = 0.15  # and this long before its first and after its last detection
+X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
+FILL_SIDE = 96  # telea/ns cost grows with the hole's area: larger holes are filled at reduced size
+SLOW_FILLS = ("telea", "ns")
+MP4_AUDIO = {"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"}  # audio the MP4 muxer takes as is
+END = None
+
+
+@dataclass
+class VideoInfo:
+    width: int  # as stored (before rotation)
+    height: int
+    time_base: Fraction
+    rate: Fraction  # average frame rate
+    frames: int  # the container's frame count (0 when it does not say)
+    rotation: int  # display rotation, degrees counter-clockwise (0, 90, 180, 270)
+    audio: list[int]  # indexes of the audio streams
+
+
+@dataclass
+class Frame:
+    index: int
+    pts: int | None
+    duration: int
+    time: float
+    image: np.ndarray  # upright RGB
+    small: np.ndarray  # what the detectors see
+    scale: float  # small / image
+
+
+def _av_error(exc: Exception) -> InputError:
+    text = " ".join(str(exc).split())
+    return InputError(f"corrupt, truncated or unreadable video ({text})")
+
+
+def probe(src: Path) -> VideoInfo:
+    """The video's geometry and timing; InputError for anything that is not a readable video."""
+    if not src.exists() or src.stat().st_size == 0:
+        raise InputError("empty file (zero length)")
+    try:
+        with av.open(str(src)) as container:
+            if not container.streams.video:
+                raise InputError("no video stream in the file")
+            v = container.streams.video[0]
+            width, height = v.codec_context.width, v.codec_context.height
+            if not width or not height:
+                raise InputError("video stream has no frame size")
+            rate = v.average_rate or v.guessed_rate or v.base_rate or Fraction(25)
+            time_base = v.time_base or Fraction(1, 90000)
+            size = src.stat().st_size
+            for stream in [v, *container.streams.audio]:
+                entries = stream.index_entries  # where the container's index says each packet lies
+                if entries and max(e.pos + e.size for e in entries) > size:
+                    raise InputError("truncated video: the file ends before the data its index lists")
+            rotation = 0
+            for frame in container.decode(v):  # the display matrix arrives with the frames
+                rotation = int(round(frame.rotation)) % 360
+                break
+            else:
+                raise InputError("no video frames could be decoded")
+            return VideoInfo(width, height, Fraction(time_base), Fraction(rate), int(v.frames or 0), rotation,
+                             [s.index for s in container.streams.audio])
+    except InputError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise _av_error(exc) from exc
+
+
+class _Stage(threading.Thread):
+    """A thread that keeps the exception that stopped it, for the main thread to raise."""
+
+    def __init__(self, target, *args):
+        super().__init__(daemon=True)
+        self._target_fn, self._args = target, args
+        self.error: BaseException | None = None
+
+    def run(self):
+        try:
+            self._target_fn(*self._args)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self.error = exc
+
+
+class _Stopped(Exception):
+    """Another stage failed; this one gives up quietly."""
+
+
+def _put(q: queue.Queue, item, stop: threading.Event, consumer: _Stage | None = None) -> None:
+    while True:
+        if stop.is_set() or (consumer is not None and not consumer.is_alive()):
+            raise _Stopped()
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+
+
+def _get(q: queue.Queue, stop: threading.Event, producer: _Stage | None = None):
+    while True:
+        if stop.is_set():
+            raise _Stopped()
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            if producer is not None and not producer.is_alive() and q.empty():
+                if producer.error is not None:
+                    raise _Stopped()
+                return END
+
+
+def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    return image if rotation == 0 else np.ascontiguousarray(np.rot90(image, rotation // 90))
+
+
+def _stored(image: np.ndarray, rotation: int) -> np.ndarray:
+    return image if rotation == 0 else np.ascontiguousarray(np.rot90(image, -(rotation // 90)))
+
+
+def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop: threading.Event) -> None:
+    """Decoder stage: upright RGB frames and their detection-size copies, in order; InputError on damage."""
+    packets = 0
+    index = 0
+    try:
+        with av.open(str(src)) as container:
+            v = container.streams.video[0]
+            v.thread_type = "AUTO"
+            tb = v.time_base or info.time_base
+            for packet in container.demux(v):
+                if packet.is_corrupt:
+                    raise InputError(f"corrupt or truncated video (damaged data near frame {index})")
+                if packet.size:
+                    packets += 1
+                for f in packet.decode():
+                    if f.is_corrupt:
+                        raise InputError(f"corrupt video (frame {index} cannot be decoded cleanly)")
+                    image = _upright(f.to_ndarray(format="rgb24"), info.rotation)
+                    h, w = image.shape[:2]
+                    s = min(1.0, detect_side / max(h, w)) if detect_side else 1.0
+                    small = image if s == 1.0 else cv2.resize(
+                        image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+                    time = float(f.pts * tb) if f.pts is not None else index / float(info.rate)
+                    _put(out, Frame(index, f.pts, int(f.duration or 0), time, image, small, s), stop)
+                    index += 1
+    except (InputError, _Stopped):
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise _av_error(exc) from exc
+    if index == 0:
+        raise InputError("no video frames could be decoded")
+    if info.frames and packets < info.frames:
+        raise InputError(f"truncated video: {packets} of the {info.frames} frames its header lists are present")
+    _put(out, END, stop)
+
+
+def _encode(src: Path, dst: Path, info: VideoInfo, crf: int, keep_audio: bool, frames: queue.Queue,
+            stop: threading.Event, producer: threading.Thread, console) -> None:
+    """Encoder stage: libx264 with the input's timestamps and rotation, audio packets copied between frames."""
+    out = av.open(str(dst), "w", format="mp4")
+    audio_in = av.open(str(src)) if keep_audio and info.audio else None
+    try:
+        vs = out.add_stream("libx264", rate=info.rate)
+        vs.width, vs.height = info.width, info.height
+        # 4:2:0 needs even sizes; an odd-sized video keeps its exact size in 4:4:4
+        vs.pix_fmt = "yuv420p" if info.width % 2 == 0 and info.height % 2 == 0 else "yuv444p"
+        vs.time_base = info.time_base
+        vs.codec_context.time_base = info.time_base
+        vs.options = {"crf": str(int(crf)), "preset": X264_PRESET}
+        if info.rotation:
+            vs.set_display_rotation(info.rotation)
+        audio_map, transcode = {}, {}
+        if audio_in is not None:
+            for a in audio_in.streams.audio:
+                if a.codec_context.codec.canonical_name in MP4_AUDIO:
+                    audio_map[a.index] = out.add_stream_from_template(a)
+                else:  # MP4 cannot hold this codec: the sound is kept, re-encoded as AAC
+                    console.warn(f"{src.name}: audio codec {a.codec_context.codec.canonical_name} cannot go into MP4 unchanged; "
+                                 "re-encoded as AAC")
+                    audio_map[a.index] = out.add_stream("aac", rate=a.codec_context.sample_rate,
+                                                        layout=a.codec_context.layout)
+                    transcode[a.index] = True
+            audio_packets = audio_in.demux(*audio_in.streams.audio)
+        pending_audio = None
+        durations: dict[int, int] = {}
+
+        def mux_audio(until: float | None) -> None:
+            """Copy the audio packets up to time ``until`` (all that remain when None)."""
+            nonlocal pending_audio
+            if audio_in is None:
+                return
+            while True:
+                if pending_audio is None:
+                    pending_audio = next(audio_packets, END)
+                    if pending_audio is END:
+                        return
+                p = pending_audio
+                if p.dts is not None and until is not None and float(p.dts * p.time_base) > until:
+                    return
+                pending_audio = None
+                target = audio_map[p.stream.index]
+                if p.stream.index in transcode:
+                    for af in p.decode():
+                        af.pts = None
+                        for q in target.encode(af):
+                            out.mux(q)
+                    continue
+                if p.dts is None:  # the demuxer's end-of-stream marker
+                    continue
+                p.stream = target
+                out.mux(p)
+
+        def mux_video(packets) -> None:
+            for p in packets:
+                if not p.duration and p.pts in durations:
+                    p.duration = durations[p.pts]
+                durations.pop(p.pts, None)
+                mux_audio(float(p.dts * p.time_base) if p.dts is not None else None)
+                out.mux(p)
+
+        last_pts = -1
+        while True:
+            item = _get(frames, stop, producer)
+            if item is END:
+                break
+            pts, duration, image = item
+            frame = av.VideoFrame.from_ndarray(_stored(image, info.rotation), format="rgb24")
+            if pts is None or pts <= last_pts:  # containers without timestamps: frame-rate steps
+                pts = last_pts + max(1, round(1 / (info.rate * info.time_base)))
+            frame.pts, frame.time_base = pts, info.time_base
+            durations[pts] = duration
+            last_pts = pts
+            mux_video(vs.encode(frame))
+        mux_video(vs.encode(None))
+        if audio_in is not None:
+            mux_audio(None)
+            for index in transcode:
+                for q in audio_map[index].encode(None):
+                    out.mux(q)
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise RuntimeError(f"encoding failed ({' '.join(str(exc).split())})") from exc
+    finally:
+        out.close()
+        if audio_in is not None:
+            audio_in.close()
+
+
+def fill_frames(redactor, images: list[np.ndarray], regions: list[list]) -> list[np.ndarray]:
+    """The job's fill on every frame's regions.
+
+    telea/ns cost grows with the hole's area (a close-up face is a third of the frame): such holes are filled
+    at a size where their longest side is ``FILL_SIDE`` pixels, from the known pixels only, and scaled back
+    into the mask, so what lands inside the mask still never depends on the pixels under it.
+    """
+    if redactor.fill.name not in SLOW_FILLS:
+        return redactor.apply(images, regions, PHOTO)
+    masks = masks_for(images, regions, redactor.settings.pad)
+    out = []
+    for image, mask in zip(images, masks):
+        if not mask.any():
+            out.append(image)
+            continue
+        ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        s = min(1.0, FILL_SIDE / max(ys[-1] - ys[0] + 1, xs[-1] - xs[0] + 1))
+        if s >= 0.75:
+            out.append(redactor.fill.fill([image], [mask], PHOTO)[0])
+            continue
+        h, w = mask.shape
+        size = (max(1, math.ceil(w * s)), max(1, math.ceil(h * s)))
+        known = np.where(mask[..., None], 0, image).astype(np.uint8)
+        small = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
+        small_mask = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0  # any overlap
+        filled = redactor.fill.fill([small], [small_mask], PHOTO)[0]
+        out.append(composite(image, cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR), mask))
+    return out
+
+
+def _detect(redactor, batch: list[Frame]) -> list[list]:
+    """Regions per frame, found on the small copies and scaled to the frames."""
+    found = redactor.detect([f.small for f in batch], batch[0].index, document=False)
+    h, w = batch[0].image.shape[:2]
+    return [[r.scaled(1 / f.scale).clipped(w, h) for r in regs] for f, regs in zip(batch, found)]
+
+
+def redact_video_file(job, src: Path, dst: Path):
+    """Redact every frame of ``src`` into ``dst`` (H.264 MP4). Returns an Outcome with one record per track."""
+    from redact.job import Outcome
+
+    src, dst = Path(src), Path(dst)
+    info = probe(src)
+    settings = job.settings
+    redactor = job.redactor
+    fps = float(info.rate)
+    tracker = Tracker(max_gap=max(2, round(GAP_SECONDS * fps)), pre=max(2, round(EDGE_SECONDS * fps)),
+                      post=max(2, round(EDGE_SECONDS * fps)))
+    stop = threading.Event()
+    decoded: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    filled: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    decoder = _Stage(_decode, src, info, settings.video_detect_side, decoded, stop)
+    encoder = _Stage(_encode, src, dst, info, settings.crf, settings.audio, filled, stop, None, job.console)
+    waiting: dict[int, Frame] = {}
+    count = 0
+    decoder.start()
+    encoder.start()
+    try:
+        with job.console.progress(total=info.frames or None, desc=src.name[-30:], unit="frame") as bar:
+            finished = False
+            while not finished:
+                batch = []
+                while len(batch) < BATCH:
+                    item = _get(decoded, stop, decoder)
+                    if item is END:
+                        finished = True
+                        break
+                    batch.append(item)
+                if batch:
+                    for frame, regions in zip(batch, _detect(redactor, batch)):
+                        tracker.update(frame.index, frame.time, regions)
+                        waiting[frame.index] = frame
+                    count += len(batch)
+                ready = tracker.ready(final=finished)
+                if ready:
+                    frames = [waiting.pop(i) for i, _ in ready]
+                    outs = fill_frames(redactor, [f.image for f in frames], [r for _, r in ready])
+                    for f, image in zip(frames, outs):
+                        _put(filled, (f.pts, f.duration, image), stop, encoder)
+                    bar.update(len(ready))
+        _put(filled, END, stop, encoder)
+        encoder.join()
+    except BaseException:
+        stop.set()
+        decoder.join()
+        encoder.join()
+        for stage in (decoder, encoder):  # the cause, not the stop it caused elsewhere
+            if stage.error is not None and not isinstance(stage.error, _Stopped):
+                raise stage.error
+        raise
+    decoder.join()
+    for stage in (decoder, encoder):
+        if stage.error is not None:
+            raise stage.error
+    if count == 0:
+        raise InputError("no video frames could be decoded")
+    return Outcome(tracks=tracker.finish(count - 1))

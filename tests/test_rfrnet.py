@@ -1,0 +1,259 @@
+"""RFR-Net engine: the fast model against the slow reference, checkpoints, the fill, training, evaluation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint.base import InpaintError
+from inpaint.checkpoint import CheckpointError, load_model, read_checkpoint, save_checkpoint
+from inpaint.rfrnet import RFRNet, parameter_count, reach_px
+from tests.conftest import SAMPLES, load_rgb
+from tests.rfr_reference import RefRFRNet
+
+
+def random_weights(model: torch.nn.Module, seed: int) -> dict:
+    """Random weights and BatchNorm statistics (not the identity init), so every layer matters."""
+    g = torch.Generator().manual_seed(seed)
+    sd = model.state_dict()
+    for k, v in sd.items():
+        if k.endswith("running_mean"):
+            v.copy_(torch.rand(v.shape, generator=g) * 0.4 - 0.2)
+        elif k.endswith("running_var"):
+            v.copy_(torch.rand(v.shape, generator=g) * 1.5 + 0.5)
+        elif k.endswith("ratio"):
+            v.fill_(0.7)
+        elif v.is_floating_point() and ("bn" in k or ".1." in k) and k.endswith("weight"):
+            v.copy_(torch.rand(v.shape, generator=g) + 0.5)
+        elif v.is_floating_point() and k.endswith("bias"):
+            v.copy_(torch.rand(v.shape, generator=g) * 0.2 - 0.1)
+    return sd
+
+
+def random_masks(b: int, h: int, w: int, seed: int) -> torch.Tensor:
+    from inpaint.masks import random_mask
+
+    rng = np.random.default_rng(seed)
+    return torch.from_numpy(np.stack([~random_mask(rng, h, w) for _ in range(b)])[:, None].astype(np.float32))
+
+
+def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).abs().max() / b.abs().max())
+
+
+@pytest.fixture(scope="module")
+def narrow_weights(tmp_path_factory):
+    """A width-16 checkpoint with random weights (our format): the fill's mechanics, not its quality."""
+    path = tmp_path_factory.mktemp("rfr") / "w16.pth"
+    model = RFRNet(16)
+    random_weights(model, 3)
+    save_checkpoint(path, model)
+    return path
+
+
+def test_parameter_counts_and_narrow_file_size(tmp_path):
+    assert parameter_count(RFRNet(64)) == 31_224_065
+    assert parameter_count(RefRFRNet(64)) == 31_224_065
+    narrow = RFRNet(32)
+    path = tmp_path / "narrow.pth"
+    save_checkpoint(path, narrow, half=True)
+    assert path.stat().st_size < 16 * 2**20
+    assert reach_px() == 81
+
+
+@pytest.mark.parametrize("width,batch,size,train", [
+    (16, 3, (64, 64), False),
+    (16, 2, (48, 80), False),
+    (8, 2, (96, 64), False),
+    (8, 3, (64, 48), True),  # batch statistics (training mode)
+    (64, 2, (32, 48), False),  # the official width
+])
+def test_fast_model_matches_reference(width, batch, size, train):
+    torch.manual_seed(width + batch)
+    fast, ref = RFRNet(width), RefRFRNet(width)
+    ref.load_state_dict(random_weights(fast, width * 7 + size[0]))
+    fast.train(train)
+    ref.train(train)
+    h, w = size
+    image = torch.rand(batch, 3, h, w)
+    mask = random_masks(batch, h, w, seed=h + w)
+    with torch.no_grad():
+        got = fast(image, mask)
+        want = ref(image * mask, mask.expand(-1, 3, -1, -1))
+    assert rel_err(got, want) < 1e-4
+
+
+def test_output_ignores_pixels_under_the_mask():
+    model = RFRNet(8).eval()
+    random_weights(model, 1)
+    image = torch.rand(2, 3, 64, 64)
+    mask = random_masks(2, 64, 64, seed=5)
+    other = torch.where(mask.bool(), image, torch.rand_like(image))
+    with torch.no_grad():
+        assert torch.equal(model(image, mask), model(other, mask))
+
+
+def test_reach_is_81_px_per_side():
+    """A centred square hole is filled everywhere up to a half-side of 81 px at 256 input, not beyond."""
+    model = RFRNet(8).eval()
+    image = torch.rand(2, 3, 256, 256)
+    mask = torch.ones(2, 1, 256, 256)
+    mask[0, :, 128 - 80:128 + 80, 128 - 80:128 + 80] = 0  # 80 px from every hole pixel to the edge: reached
+    mask[1, :, 128 - 84:128 + 84, 128 - 84:128 + 84] = 0  # 84: the centre is beyond reach
+    with torch.no_grad():
+        _, reach = model(image, mask, return_reach=True)
+    assert bool(reach[0].all())
+    assert not bool(reach[1].all())
+
+
+def test_checkpoint_round_trip_and_official_format(tmp_path):
+    model = RFRNet(16)
+    random_weights(model, 2)
+    model.eval()
+    digest = save_checkpoint(tmp_path / "ours.pth", model, n_iter=7)
+    loaded, got_digest = load_model(tmp_path / "ours.pth")
+    assert got_digest == digest and loaded.width == 16
+    x, m = torch.rand(2, 3, 32, 32), random_masks(2, 32, 32, seed=1)
+    with torch.no_grad():
+        assert torch.equal(loaded(x, m), model(x, m))
+    # the official layout: {"n_iter", "generator", "optimizer_G"}, state dict saved from the official names
+    ref = RefRFRNet(16)
+    ref.load_state_dict(model.state_dict())
+    opt = torch.optim.Adam(ref.parameters())
+    torch.save({"n_iter": 5, "generator": ref.state_dict(), "optimizer_G": opt.state_dict()}, tmp_path / "off.pth")
+    official, _ = load_model(tmp_path / "off.pth", width=16)
+    with torch.no_grad():
+        assert torch.equal(official(x, m), model(x, m))
+
+
+def test_mismatched_or_altered_checkpoints_fail_loudly(tmp_path):
+    save_checkpoint(tmp_path / "w16.pth", RFRNet(16))
+    with pytest.raises(CheckpointError, match="width 16"):
+        load_model(tmp_path / "w16.pth", width=32)
+    ckpt = read_checkpoint(tmp_path / "w16.pth")
+    ckpt["generator"]["out.weight"] += 1  # altered after saving
+    torch.save(ckpt, tmp_path / "altered.pth")
+    with pytest.raises(CheckpointError, match="sha256"):
+        load_model(tmp_path / "altered.pth")
+    sd = RFRNet(16).state_dict()
+    del sd["RFRModule.att.att.ratio"]
+    sd["extra.weight"] = torch.zeros(1)
+    torch.save({"generator": sd}, tmp_path / "keys.pth")
+    with pytest.raises(CheckpointError, match="missing key.*RFRModule.att.att.ratio"):
+        load_model(tmp_path / "keys.pth")
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_model(tmp_path / "junk.pth")
+    torch.save({"model": sd}, tmp_path / "nogen.pth")
+    with pytest.raises(CheckpointError, match="generator"):
+        load_model(tmp_path / "nogen.pth")
+
+
+def test_inpaint_style_without_weights_refuses(tmp_path, cli_runner):
+    from inpaint.fills import get_fill
+    from redact.cli import main
+
+    with pytest.raises(InpaintError, match="--weights"):
+        get_fill("inpaint", device="cpu", weights=None)
+    src = tmp_path / "in"
+    src.mkdir()
+    import cv2
+
+    cv2.imwrite(str(src / "a.png"), np.full((32, 32, 3), 200, np.uint8))
+    res = cli_runner.invoke(main, ["images", str(src), "-o", str(tmp_path / "out"), "--style", "inpaint",
+                                   "--detect", "faces"])
+    assert res.exit_code != 0
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "--weights" in lines[0] and "Traceback" not in res.output
+    assert not (tmp_path / "out" / "a.png").exists()
+
+
+def _photo():
+    photos = sorted((SAMPLES / "photos").glob("*"))
+    img = load_rgb(photos[0])
+    return img[:300, :420].copy()
+
+
+def test_fill_changes_only_hole_and_ignores_hole_pixels(narrow_weights):
+    from inpaint.rfr_fill import RFRFill
+
+    fill = RFRFill("cpu", str(narrow_weights), precision="fp32")
+    assert fill.name == "inpaint" and len(fill.model_id) == 12
+    img = _photo()
+    h, w = img.shape[:2]
+    mask = np.zeros((h, w), bool)
+    mask[40:70, 30:400] = True  # a text line: several tiles along it
+    mask[150:290, 200:330] = True  # a large block: scaled down
+    mask[5:15, 5:15] = True  # at the border
+    other = img.copy()
+    other[mask] = np.random.default_rng(0).integers(0, 256, (int(mask.sum()), 3))
+    out, out_other = fill.fill([img, other], [mask, mask], "photo")
+    assert (out[~mask] == img[~mask]).all()
+    assert np.array_equal(out, out_other)  # nothing under the mask reaches the output
+    assert not (out[mask] == img[mask]).all(axis=-1).all()
+
+
+def test_every_hole_pixel_is_within_reach_of_its_tile(narrow_weights):
+    """Large holes are scaled so the network reaches all of them: no pixel is left for the Telea fallback."""
+    from inpaint.rfr_fill import RFRFill, plan_tiles
+
+    fill = RFRFill("cpu", str(narrow_weights), precision="fp32")
+    hole = np.zeros((700, 900), bool)
+    hole[100:650, 150:800] = True  # 550 x 650: far beyond one tile's 2 x 81 px
+    work = np.random.default_rng(1).random((700, 900, 3)).astype(np.float32) * (~hole)[..., None]
+    plans = plan_tiles(hole)
+    tiles, known = zip(*(p.extract(work, hole) for p in plans))
+    _, reached = fill._run(fill.model_for("photo"), list(tiles), list(known))
+    left = hole.copy()
+    for p, out, ok in zip(plans, tiles, reached):
+        p.paste(work.copy(), hole, left, out, ok)
+    assert not left.any()
+
+
+def test_per_domain_weights(narrow_weights, tmp_path):
+    from inpaint.rfr_fill import RFRFill
+
+    other = tmp_path / "photo.pth"
+    m = RFRNet(16)
+    random_weights(m, 9)
+    save_checkpoint(other, m)
+    fill = RFRFill("cpu", f"page={narrow_weights},photo={other}")
+    assert fill.model_for("page") is not fill.model_for("photo")
+    assert fill.model_id.startswith("page:") and ",photo:" in fill.model_id
+
+
+def test_training_reduces_loss_and_resumes(tmp_path):
+    from inpaint.train import RandomVGGFeatures, train, train_step
+
+    torch.manual_seed(0)
+    model = RFRNet(8).train()
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    feats = RandomVGGFeatures()
+    target = torch.from_numpy(load_rgb(sorted((SAMPLES / "photos").glob("*"))[0])[:64, :64].astype(np.float32)
+                              / 255).permute(2, 0, 1)[None].repeat(2, 1, 1, 1)
+    known = random_masks(2, 64, 64, seed=4)
+    losses = [float(train_step(model, opt, feats, target, target, known)[1]) for _ in range(8)]
+    assert losses[-1] < 0.8 * losses[0]
+    # the loop: checkpoints, log, resume continues the step count
+    data = SAMPLES / "photos"
+    first = train(data, tmp_path, steps=2, batch_size=2, size=32, width=8, log_every=1, save_every=1)
+    assert first["steps"] == 2 and (tmp_path / "train_log.jsonl").read_text().count("\n") == 2
+    again = train(data, tmp_path, steps=1, batch_size=2, size=32, resume=tmp_path / "latest.pth")
+    assert again["steps"] == 3
+    assert read_checkpoint(tmp_path / "latest.pth")["n_iter"] == 3
+
+
+def test_masks_and_metrics():
+    from inpaint.evaluate import psnr, ssim
+    from inpaint.masks import KINDS, random_mask, ratio_mask
+
+    rng = np.random.default_rng(0)
+    for kind in KINDS:
+        m = random_mask(rng, 128, 128, kinds=(kind,))
+        assert m.any() and not m.all()
+    for low in (0.1, 0.3, 0.5):
+        assert low <= ratio_mask(rng, 128, 128, low, low + 0.1).mean() < low + 0.1
+    a = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    assert psnr(a, a) == float("inf") and ssim(a, a) == pytest.approx(1.0)
+    b = np.clip(a.astype(int) + 10, 0, 255).astype(np.uint8)
+    assert 20 < psnr(a, b) < 40 and ssim(a, b) < 1.0

@@ -1,0 +1,321 @@
+"""The video job on the real clips in ../shared/data/videos (and clips made from them with PyAV)."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from conftest import SAMPLES, shared
+from leak_check import check, decode_rgb, make_mtcnn
+from pipelines.tracking import Tracker
+from redact.audit import read_records, verify
+from redact.console import Console
+from redact.errors import InputError
+from redact.job import Job
+from redact.regions import FACE, Region
+from redact.settings import Settings
+
+CLIPS = ("pyfeat_single_face.mp4", "pyfeat_face_noface.mov", "pyfeat_no_face.mp4")
+
+
+@pytest.fixture(scope="module")
+def mtcnn():
+    return make_mtcnn()
+
+
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    out = tmp_path_factory.mktemp("video")
+    j = Job(Settings(device="cpu"), out / "audit.jsonl", Console(), "video")
+    yield j
+    j.finish()
+
+
+@pytest.fixture(scope="module")
+def redacted(job, tmp_path_factory):
+    """Each real clip redacted once by one job: {name: (input, output, result)}."""
+    out = tmp_path_factory.mktemp("video_out")
+    done = {}
+    for name in CLIPS:
+        src = shared(f"videos/{name}")
+        dst = out / (Path(name).stem + ".mp4")
+        done[name] = (src, dst, job.process(src, dst))
+    return done
+
+
+def frame_times(path):
+    with av.open(str(path)) as c:
+        return [(f.pts, f.duration) for f in c.decode(video=0)]
+
+
+def audio_payloads(path):
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return []
+        return [bytes(p) for p in c.demux(c.streams.audio[0]) if p.size]
+
+
+@pytest.mark.parametrize("name", CLIPS)
+def test_output_keeps_size_rate_timestamps_and_audio(redacted, name):
+    src, dst, result = redacted[name]
+    assert result.status == "ok", result.error
+    with av.open(str(src)) as a, av.open(str(dst)) as b:
+        va, vb = a.streams.video[0], b.streams.video[0]
+        assert vb.codec_context.name == "h264"
+        assert (vb.codec_context.width, vb.codec_context.height) == (va.codec_context.width, va.codec_context.height)
+        # the average rate is FFmpeg's estimate from the muxed stream; the frame timestamps below are exact
+        assert abs(vb.average_rate / va.average_rate - 1) < 0.01
+        assert vb.time_base == va.time_base
+        assert abs(b.duration - a.duration) <= 1e6 / float(va.average_rate)  # within one frame (microseconds)
+        assert b.metadata.get("creation_time") is None  # no input metadata
+    # every frame is there, with its own timestamp and duration: frame count, fps and duration preserved
+    assert frame_times(dst) == frame_times(src)
+    # audio packets copied byte for byte
+    payloads = audio_payloads(src)
+    assert payloads and audio_payloads(dst) == payloads
+
+
+def test_single_face_clip_leaks_no_frame(redacted, mtcnn):
+    src, dst, _ = redacted["pyfeat_single_face.mp4"]
+    report = check(mtcnn, decode_rgb(src), decode_rgb(dst))
+    assert report.face_frames == report.frames == 72
+    assert report.leaked == 0, report
+
+
+def test_hevc_clip_where_the_face_leaves_leaks_no_frame(redacted, mtcnn):
+    src, dst, _ = redacted["pyfeat_face_noface.mov"]
+    inputs, outputs = decode_rgb(src, 100), decode_rgb(dst, 100)  # the face is in the first 72 frames, then gone
+    report = check(mtcnn, inputs, outputs)
+    assert report.face_frames >= 60
+    assert report.leaked == 0, report
+    # the frames well after the face left are only re-encoded
+    late = [np.abs(a.astype(np.int16) - b).mean() for a, b in zip(inputs[90:], outputs[90:])]
+    assert max(late) < 4
+
+
+def test_clip_without_faces_is_only_reencoded(redacted, job):
+    src, dst, result = redacted["pyfeat_no_face.mp4"]
+    assert result.regions == 0
+    diffs = [np.abs(a.astype(np.int16) - b).max(axis=2) for a, b in zip(decode_rgb(src), decode_rgb(dst))]
+    assert max(float(d.mean()) for d in diffs) < 3  # H.264 noise only
+    assert max(float(np.percentile(d, 99.9)) for d in diffs) < 40  # no patch was filled
+
+
+def test_audit_has_one_record_per_track(redacted, job):
+    job.audit.sync()
+    records = read_records(job.audit.path)
+    tracks = [r for r in records if r["type"] == "track" and r["file"].endswith("pyfeat_single_face.mp4")]
+    assert len(tracks) == 1
+    t = tracks[0]
+    assert (t["kind"], t["first_frame"], t["last_frame"], t["frames"]) == (FACE, 0, 71, 72)
+    assert t["first_time"] == 0 and abs(t["last_time"] - 71 / 30) < 1e-3 and t["max_score"] > 0.9
+    assert not [r for r in records if r["type"] == "track" and "no_face.mp4" in r["file"]]
+    assert verify(job.audit.path)[0]
+
+
+def _write_clip(path, frames, fmt, codec, rate=Fraction(30), rotation=0, audio_from=None, audio_codec=None):
+    """A clip made from real frames (and real sound) with PyAV."""
+    with av.open(str(path), "w", format=fmt) as out:
+        vs = out.add_stream(codec, rate=rate)
+        vs.height, vs.width = frames[0].shape[:2]
+        vs.pix_fmt = "yuv420p"
+        if rotation:
+            vs.set_display_rotation(rotation)
+        as_ = out.add_stream(audio_codec, rate=48000 if audio_codec == "libopus" else 44100) if audio_from else None
+        for img in frames:
+            for p in vs.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+        if as_ is not None:
+            with av.open(str(audio_from)) as a:
+                for i, af in enumerate(a.decode(audio=0)):
+                    if i > 20:
+                        break
+                    af.pts = None
+                    for p in as_.encode(af):
+                        out.mux(p)
+            for p in as_.encode(None):
+                out.mux(p)
+
+
+@pytest.fixture(scope="module")
+def first_frames():
+    return decode_rgb(shared("videos/pyfeat_single_face.mp4"), 12)
+
+
+@pytest.mark.parametrize("fmt,suffix,codec,audio", [("matroska", ".mkv", "libx264", "aac"),
+                                                     ("webm", ".webm", "libvpx-vp9", "libopus"),
+                                                     ("avi", ".avi", "mpeg4", "mp3")])
+def test_other_containers(job, first_frames, mtcnn, tmp_path, fmt, suffix, codec, audio):
+    src = tmp_path / f"clip{suffix}"
+    if audio == "mp3" and "libmp3lame" not in av.codecs_available:
+        audio = "aac"
+    audio_codec = {"mp3": "libmp3lame"}.get(audio, audio)
+    _write_clip(src, first_frames, fmt, codec, audio_from=shared("videos/pyfeat_single_face.mp4"),
+                audio_codec=audio_codec)
+    dst = tmp_path / "out.mp4"
+    result = job.process(src, dst)
+    assert result.status == "ok", result.error
+    assert len(frame_times(dst)) == len(frame_times(src)) == 12
+    assert audio_payloads(dst)  # the sound is kept
+    assert check(mtcnn, decode_rgb(src), decode_rgb(dst)).leaked == 0
+
+
+def test_rotation_is_kept_and_faces_found_upright(job, first_frames, mtcnn, tmp_path):
+    # stored sideways, displayed upright (a phone video): detection must see the displayed frame
+    src = tmp_path / "rotated.mp4"
+    _write_clip(src, [np.rot90(f, -1) for f in first_frames], "mp4", "libx264", rotation=90)
+    dst = tmp_path / "out.mp4"
+    assert job.process(src, dst).status == "ok"
+    with av.open(str(src)) as a, av.open(str(dst)) as b:
+        fa, fb = next(a.decode(video=0)), next(b.decode(video=0))
+        assert fb.rotation == fa.rotation == 90
+        assert (fb.width, fb.height) == (fa.width, fa.height) == (360, 640)
+    shown = decode_rgb(src)
+    assert shown[0].shape == (360, 640, 3)
+    report = check(mtcnn, shown, decode_rgb(dst))
+    assert report.face_frames == 12 and report.leaked == 0
+
+
+def test_faces_hidden_from_the_detector_for_a_few_frames_stay_masked(job, mtcnn, tmp_path):
+    """A real miss: on frames 8-10 the face is half covered (a grey 'hand'), MTCNN no longer finds it."""
+    frames = decode_rgb(shared("videos/pyfeat_single_face.mp4"), 20)
+    covered = [f.copy() for f in frames]
+    for i in (8, 9, 10):
+        covered[i][180:320, 150:450] = (128, 120, 110)
+    src = tmp_path / "hand.mp4"
+    _write_clip(src, covered, "mp4", "libx264")
+    inputs = decode_rgb(src)
+    found = job.redactor.detector("faces").faces(inputs[8:11])
+    assert not any(found), "precondition: the detector misses the covered face"
+    dst = tmp_path / "out.mp4"
+    assert job.process(src, dst).status == "ok"
+    outputs = decode_rgb(dst)
+    # the eyes stay visible above the 'hand': their patches must have changed on the missed frames too
+    from leak_check import landmark_changed
+
+    ref = job.redactor.detector("faces").faces(inputs[7:8])[0][0]
+    for i in (8, 9, 10):
+        for point in ref.landmarks[:2]:
+            assert landmark_changed(inputs[i], outputs[i], ref.box, point), f"frame {i} shows an eye"
+
+
+def test_cli_video_command_no_audio_and_crf(cli_runner, tmp_path):
+    from redact.cli import main
+
+    sample = SAMPLES / "videos" / "pyfeat_single_face.mp4"
+    out = tmp_path / "out" / "redacted.mp4"
+    res = cli_runner.invoke(main, ["video", str(sample), "-o", str(out), "--no-audio", "--crf", "30",
+                                   "--device", "cpu", "--style", "box"])
+    assert res.exit_code == 0, res.output
+    with av.open(str(out)) as c:
+        assert not c.streams.audio and c.streams.video[0].frames == 72
+    assert out.stat().st_size < sample.stat().st_size  # crf 30 and no audio: smaller than the input
+    records = [json.loads(line) for line in open(tmp_path / "out" / "audit.jsonl")]
+    assert [r["type"] for r in records].count("track") == 1
+
+
+def _faststart(src: Path, dst: Path) -> bytes:
+    with av.open(str(src)) as i, av.open(str(dst), "w", options={"movflags": "faststart"}) as o:
+        m = {s.index: o.add_stream_from_template(s) for s in i.streams}
+        for p in i.demux():
+            if p.dts is not None:
+                p.stream = m[p.stream.index]
+                o.mux(p)
+    return dst.read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["zero_length", "truncated", "truncated_faststart", "garbage", "audio_only"])
+def test_bad_video_fails_with_one_line_and_no_output(job, tmp_path, damage):
+    real = shared("videos/pyfeat_single_face.mp4")
+    data = real.read_bytes()
+    src = tmp_path / "bad.mp4"
+    if damage == "zero_length":
+        src.write_bytes(b"")
+    elif damage == "truncated":
+        src.write_bytes(data[: len(data) // 2])
+    elif damage == "truncated_faststart":  # header first: the decoder would see only the first half of the frames
+        whole = _faststart(real, tmp_path / "fs.mp4")
+        src.write_bytes(whole[: len(whole) * 6 // 10])
+    elif damage == "garbage":
+        src.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    else:
+        with av.open(str(real)) as i, av.open(str(src), "w") as o:
+            a = o.add_stream_from_template(i.streams.audio[0])
+            for p in i.demux(i.streams.audio[0]):
+                if p.dts is not None:
+                    p.stream = a
+                    o.mux(p)
+    dst = tmp_path / "out" / "bad.mp4"
+    result = job.process(src, dst)
+    assert result.status == "failed"
+    assert "\n" not in result.error and result.error
+    assert not dst.exists() and not list(dst.parent.glob("*"))  # no output, no temporary file left
+
+
+def test_probe_error_type():
+    from pipelines.video import probe
+
+    with pytest.raises(InputError, match="empty"):
+        probe(Path("/dev/null"))
+
+
+# -- the tracker on its own ---------------------------------------------------------------------------------
+def _face(i, x=100.0, y=50.0, size=80.0):
+    return Region(FACE, (x, y, x + size, y + size), 0.99, "mtcnn", i)
+
+
+def _run(tracker, detections, n):
+    out = {}
+    for i in range(n):
+        tracker.update(i, i / 30, detections.get(i, []))
+        out.update(dict(tracker.ready()))
+    out.update(dict(tracker.ready(final=True)))
+    return out, tracker.finish(n - 1)
+
+
+def test_tracker_masks_through_gaps_and_before_and_after():
+    t = Tracker(max_gap=5, pre=3, post=3)
+    dets = {i: [_face(i)] for i in list(range(10, 15)) + list(range(19, 25))}  # frames 15-18 missed
+    masks, records = _run(t, dets, 40)
+    masked = [i for i in range(40) if masks[i]]
+    assert masked == list(range(7, 28))  # 3 before, the gap, 3 after
+    assert len(records) == 1 and records[0]["frames"] == 11
+    assert (records[0]["first_frame"], records[0]["last_frame"]) == (10, 24)
+
+
+def test_tracker_does_not_bridge_long_gaps_and_separates_faces():
+    t = Tracker(max_gap=3, pre=1, post=1)
+    dets = {i: [_face(i), _face(i, x=400)] for i in range(0, 5)}
+    dets.update({i: [_face(i)] for i in range(12, 15)})
+    masks, records = _run(t, dets, 20)
+    assert len(records) == 3
+    assert not masks[8]  # 8 frames apart: two tracks, nothing masked in between
+    assert len(masks[2]) == 2
+
+
+def test_tracker_masks_grow_with_motion():
+    t = Tracker(max_gap=4, pre=2, post=2)
+    dets = {i: [_face(i, x=100 + 10 * i)] for i in range(10) if i != 5}  # moving 10 px per frame, 5 missed
+    masks, _ = _run(t, dets, 14)
+    for i in range(10):
+        (x0, _, x1, _) = masks[i][0].box
+        assert x0 <= 100 + 10 * i - 10 and x1 >= 180 + 10 * i + 10  # covers one frame of motion either side
+    x0, _, x1, _ = masks[11][0].box  # two frames after the last detection: the face is expected at x=210
+    assert x0 <= 210 and x1 >= 290 + 10  # the mask follows the motion
+
+
+def test_no_frame_between_masked_frames_is_left_bare():
+    rng = np.random.default_rng(1)
+    t = Tracker(max_gap=4, pre=2, post=2)
+    hits = sorted(int(i) for i in rng.choice(200, 120, replace=False))
+    dets = {i: [_face(i, x=100 + 2 * i)] for i in hits}
+    masks, _ = _run(t, dets, 200)
+    for a, b in zip(hits, hits[1:]):
+        if b - a <= 5:
+            assert all(masks[i] for i in range(a, b + 1)), (a, b)
