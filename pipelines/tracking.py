@@ -94,13 +94,15 @@ class Tracker:
     """Links detections into tracks and gives each frame its (grown, gap-filled) regions, in frame order."""
 
     def __init__(self, max_gap: int = 12, pre: int = 4, post: int = 4, min_iou: float = 0.2,
-                 max_centre_shift: float = 0.75, motion_growth: float = 1.0):
+                 max_centre_shift: float = 0.75, motion_growth: float = 1.0, confirm_score: float = 0.9):
         self.max_gap = max_gap  # frames a track may go undetected and still be masked (and linked across)
         self.pre, self.post = pre, post
         self.min_iou = min_iou
         self.max_centre_shift = max_centre_shift  # link distance, in box sizes, when the boxes do not overlap
         self.motion_growth = motion_growth  # pixels of growth per pixel/frame of speed
-        self.lookahead = max(max_gap, pre) + 2
+        # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
+        self.confirm_score = confirm_score
+        self.lookahead = pre + max_gap + 2  # enough to know a track's second detection before its first frame
         self.tracks: list[Track] = []  # tracks that may still cover a frame not yet handed out
         self.records: list[dict] = []  # audit records of tracks that are complete
         self.seen = -1  # last frame given to update()
@@ -184,6 +186,8 @@ class Tracker:
     def _regions(self, f: int) -> list[Region]:
         out = []
         for t in self.tracks:
+            if not self._confirmed(t):
+                continue
             box = self._box(t, f)
             if box is None:
                 continue
@@ -191,6 +195,9 @@ class Tracker:
             score = hit.score if hit is not None else t.max_score
             out.append(Region(t.kind, box, score, t.detector, f, label=t.label))
         return out
+
+    def _confirmed(self, t: Track) -> bool:
+        return t.count >= 2 or t.max_score >= self.confirm_score
 
     def ready(self, final: bool = False) -> list[tuple[int, list[Region]]]:
         """(frame, regions) for every frame whose regions can no longer change; all of them when ``final``."""
@@ -207,7 +214,8 @@ class Tracker:
         keep = []
         for t in self.tracks:
             if t.last + self.post < f and self.seen - t.last > self.max_gap + 1:
-                self.records.append(t.record(max(0, t.first - self.pre), t.last + self.post))
+                if self._confirmed(t):
+                    self.records.append(t.record(max(0, t.first - self.pre), t.last + self.post))
                 continue
             older = sorted(k for k in t.hits if k < f - 1)
             for k in older[:-1]:  # the newest of them still bounds a gap (and gives the track's velocity)
@@ -218,6 +226,7 @@ class Tracker:
     def finish(self, last_frame: int) -> list[dict]:
         """Every track's audit record, once all frames were handed out."""
         for t in self.tracks:
-            self.records.append(t.record(max(0, t.first - self.pre), min(last_frame, t.last + self.post)))
+            if self._confirmed(t):
+                self.records.append(t.record(max(0, t.first - self.pre), min(last_frame, t.last + self.post)))
         self.tracks = []
         return sorted(self.records, key=lambda r: r["track"])

@@ -246,7 +246,7 @@ def _encode(src: Path, dst: Path, info: VideoInfo, crf: int, keep_audio: bool, f
 
         def mux_video(packets) -> None:
             for p in packets:
-                if not p.duration and p.pts in durations:
+                if durations.get(p.pts):  # the input frame's own duration (the last frame's sets the end)
                     p.duration = durations[p.pts]
                 durations.pop(p.pts, None)
                 mux_audio(float(p.dts * p.time_base) if p.dts is not None else None)

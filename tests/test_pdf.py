@@ -16,6 +16,7 @@ from reportlab.pdfgen import canvas
 
 from detectors.base import Word
 from pipelines.pdf import kept_words
+from pipelines.pdf_writer import PageGeometry
 from redact.cli import main
 from redact.console import Console
 from redact.job import Job
@@ -201,6 +202,14 @@ def test_rotation_crop_box_and_page_size_are_kept(tmp_path):
         a, b = np.asarray(before.convert("L"), float), np.asarray(after.convert("L"), float)
         assert a.shape == b.shape
         assert np.abs(a - b).mean() < 4  # drawn the same way up, in the same place
+
+
+@pytest.mark.parametrize("rotate, expected", [(0, (0, 0)), (90, (200, 0)), (180, (200, 100)), (270, (0, 100))])
+def test_page_points_map_to_the_displayed_image(rotate, expected):
+    """The unturned page's top-left corner, after /Rotate, in a 200 x 100 pixel image of the displayed page."""
+    box = (20.0, 30.0, 480.0, 290.0) if rotate in (0, 180) else (20.0, 30.0, 250.0, 490.0)
+    geometry = PageGeometry(box, rotate)
+    assert geometry.user_to_pixels(box[0], box[3], (200, 100)) == pytest.approx(expected)
 
 
 def test_ocr_layer_keeps_only_words_that_touch_no_region():

@@ -70,7 +70,8 @@ def test_output_keeps_size_rate_timestamps_and_audio(redacted, name):
         # the average rate is FFmpeg's estimate from the muxed stream; the frame timestamps below are exact
         assert abs(vb.average_rate / va.average_rate - 1) < 0.01
         assert vb.time_base == va.time_base
-        assert abs(b.duration - a.duration) <= 1e6 / float(va.average_rate)  # within one frame (microseconds)
+        # the container's duration: within 0.1 s (an input's header may count frames its edit list hides)
+        assert abs(b.duration - a.duration) <= 100_000
         assert b.metadata.get("creation_time") is None  # no input metadata
     # every frame is there, with its own timestamp and duration: frame count, fps and duration preserved
     assert frame_times(dst) == frame_times(src)
@@ -183,11 +184,11 @@ def test_rotation_is_kept_and_faces_found_upright(job, first_frames, mtcnn, tmp_
 
 
 def test_faces_hidden_from_the_detector_for_a_few_frames_stay_masked(job, mtcnn, tmp_path):
-    """A real miss: on frames 8-10 the face is half covered (a grey 'hand'), MTCNN no longer finds it."""
+    """A real miss: on frames 8-10 a grey 'hand' covers the face below the forehead; MTCNN no longer finds it."""
     frames = decode_rgb(shared("videos/pyfeat_single_face.mp4"), 20)
     covered = [f.copy() for f in frames]
     for i in (8, 9, 10):
-        covered[i][180:320, 150:450] = (128, 120, 110)
+        covered[i][120:330, 150:450] = (128, 120, 110)
     src = tmp_path / "hand.mp4"
     _write_clip(src, covered, "mp4", "libx264")
     inputs = decode_rgb(src)
@@ -196,13 +197,12 @@ def test_faces_hidden_from_the_detector_for_a_few_frames_stay_masked(job, mtcnn,
     dst = tmp_path / "out.mp4"
     assert job.process(src, dst).status == "ok"
     outputs = decode_rgb(dst)
-    # the eyes stay visible above the 'hand': their patches must have changed on the missed frames too
-    from leak_check import landmark_changed
-
+    # the forehead stays visible above the 'hand': it must be filled on the missed frames too
     ref = job.redactor.detector("faces").faces(inputs[7:8])[0][0]
+    x0, y0, x1, _ = (int(v) for v in ref.box)
     for i in (8, 9, 10):
-        for point in ref.landmarks[:2]:
-            assert landmark_changed(inputs[i], outputs[i], ref.box, point), f"frame {i} shows an eye"
+        diff = np.abs(inputs[i][y0:120, x0:x1].astype(np.int16) - outputs[i][y0:120, x0:x1]).mean()
+        assert diff > 12, f"frame {i} shows the face above the hand"
 
 
 def test_cli_video_command_no_audio_and_crf(cli_runner, tmp_path):
@@ -319,3 +319,12 @@ def test_no_frame_between_masked_frames_is_left_bare():
     for a, b in zip(hits, hits[1:]):
         if b - a <= 5:
             assert all(masks[i] for i in range(a, b + 1)), (a, b)
+
+
+def test_tracker_drops_a_single_unsure_detection_but_keeps_a_sure_one():
+    t = Tracker(max_gap=3, pre=1, post=1)
+    weak = Region(FACE, (10, 10, 50, 50), 0.8, "mtcnn", 5)
+    sure = Region(FACE, (300, 10, 340, 50), 0.99, "mtcnn", 5)
+    masks, records = _run(t, {5: [weak, sure]}, 12)
+    assert [r.box[0] < 300 for r in masks[5]] == [False]  # only the sure one is masked
+    assert len(records) == 1 and records[0]["max_score"] == 0.99
