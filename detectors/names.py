@@ -191,10 +191,12 @@ class NameFinder:
                 elif ent.label_ in ("ORG", "PRODUCT", "FAC") and n == 0:
                     brands.update(fold(_strip(w)) for w in ent.text.split())
         for a, b in entities:
+            line_start, line_end = page.line_of(a)
+            whole_cell = text[line_start:line_end].strip() == text[a:b].strip()
             for span in _name_span(text, a, b, 0.85):
                 words = text[span.start:span.end].split()
-                if len(words) == 1 and (fold(_strip(words[0])) in brands or words[0] in self.english):
-                    continue  # one common word ("Directory") or a brand ("Linn dealer") alone is not a name
+                if whole_cell and not any(self._distinctive(w) for w in words):
+                    continue  # a cell on its own gives NER no context: "Basic HMO", "Practice Manager"
                 spans.append(span)
         # a short cell on its own (a table column, a form value) read in a sentence that gives it context; only
         # cells with a word that is not common English ("Human Resources", "Practice Manager" are not people)
@@ -205,7 +207,12 @@ class NameFinder:
                 if ent.label_ == "PERSON" and ent.start_char >= len(CARRIER):
                     a, b = start + ent.start_char - len(CARRIER), start + ent.end_char - len(CARRIER)
                     spans.extend(_name_span(text, a, b, 0.75))
-        return spans
+        return [s for s in spans if not self._common_word(text[s.start:s.end], brands)]
+
+    def _common_word(self, name: str, brands: set[str]) -> bool:
+        """One common word ("Directory") or a brand ("Linn dealer") alone: not taken for a name by NER."""
+        words = name.split()
+        return len(words) == 1 and (fold(_strip(words[0])) in brands or words[0] in self.english)
 
     @staticmethod
     def _rules(page: PageText) -> list[Span]:

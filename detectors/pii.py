@@ -25,10 +25,9 @@ PRIORITY = {CARD: 6, IBAN: 6, SSN: 5, EMAIL: 4, DATE_OF_BIRTH: 3, PHONE: 2, ADDR
 # OCR reads "@" as "©", "®" or "(a)" and splits an address after a dot ("jane. doe@example. com"); a space is
 # allowed around a dot of the local part, and before the last part of the domain when that is a common TLD
 AT = r"(?:@|©|®|\(a\)|\(at\)|\[at\])"
-TLDS = (r"(?:com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|nz|ie|de|fr|nl|be|ch|at|it|es|pt|eu|se|no"
-        r"|dk|fi|pl|cz|jp|cn|in|br|mx|za)")
+TLDS = r"(?i:com|org|net|edu|gov|info|biz|io|co|uk|ca|au|nz|ie|de|fr|nl|ch|eu|se|dk|fi|pl|cz|jp|cn|br|mx|za)"
 EMAIL_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
-                      rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?:\.[A-Za-z]{{2,}}|[ ]?\.[ ]?{TLDS}\b)")
+                      rf"[A-Za-z0-9-]+(?:[ ]?\.[ ]?[A-Za-z0-9-]+)*(?:\.[A-Za-z]{{2,}}|[ ]?\.[ ]?{TLDS}\b)")
 # an address cut before its top-level domain, which OCR put on a line of its own ("jane@example." ... "com")
 EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
                            rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?=\s|$)")
@@ -37,7 +36,7 @@ SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#
 DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]?[A-Z0-9]){10,30}")
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
-IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ \n]?[A-Z0-9]{1,4}){3,8}\b")
+IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){3,8}\b")
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
 CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[ -]\d{3,6}){2,4}(?![\d])")
@@ -116,6 +115,16 @@ def _ssns(page: PageText) -> list[Span]:
     return out
 
 
+def _after(page: PageText, cue: re.Match) -> list[int]:
+    """Where a value after a cue may start: right after it, and the word to its right when OCR read the value
+    as a line of its own (a form's value beside its label)."""
+    starts = [cue.end()]
+    beside = page.right_of(cue.end() - 1 - (len(cue.group()) - len(cue.group().rstrip())))
+    if beside is not None:
+        starts.append(beside)
+    return starts
+
+
 def _sevens(view: str) -> str:
     """``view`` with "/" read as "7" inside short number groups ("54/2", "7/051"): a common OCR confusion in
     grouped card and account numbers (dates keep theirs: they have two slashes or more than six characters)."""
@@ -129,9 +138,10 @@ def _cards(page: PageText) -> list[Span]:
     out = []
     view = _sevens(page.digits)
     for cue in CARD_CUE.finditer(page.text):
-        m = CARD_SHAPE_RE.match(view, cue.end())
-        if m and 12 <= sum(c.isdigit() for c in m.group()) <= 20:
-            out.append(Span(m.start(), m.end(), CARD, 0.7))
+        for start in _after(page, cue):
+            m = CARD_SHAPE_RE.match(view, start)
+            if m and 12 <= sum(c.isdigit() for c in m.group()) <= 20:
+                out.append(Span(m.start(), m.end(), CARD, 0.7))
     for run in DIGIT_GROUPS_RE.finditer(view):
         groups = [(g.start() + run.start(), g.end() + run.start()) for g in re.finditer(r"\d+", run.group())]
         for i in range(len(groups)):
@@ -150,9 +160,15 @@ def _ibans(page: PageText) -> list[Span]:
     upper = _sevens(page.text.upper())
     out = []
     for cue in IBAN_CUE.finditer(upper):
-        m = IBAN_SHAPE_RE.match(upper, cue.end())
-        if m and 15 <= len("".join(m.group().split())) <= 34:
-            out.append(Span(m.start(), m.end(), IBAN, 0.7))
+        for start in _after(page, cue):
+            m = IBAN_SHAPE_RE.match(upper, start)
+            if m:
+                groups = m.group().split()
+                while groups and not any(c.isdigit() for c in groups[-1]):
+                    groups.pop()  # the words after the number
+                end = m.start() + len(" ".join(groups))
+                if 15 <= len("".join(groups)) <= 34 and upper[m.start():end] == " ".join(groups):
+                    out.append(Span(m.start(), end, IBAN, 0.7))
     for m in IBAN_RE.finditer(upper):
         text = m.group()
         # the pattern is greedy (it may run into the next word): the longest prefix that checks out is the IBAN

@@ -156,6 +156,7 @@ def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop
     """Decoder stage: upright RGB frames and their detection-size copies, in order; InputError on damage."""
     packets = 0
     index = 0
+    durations: dict[int, int] = {}  # packet pts -> duration (frame threading can mix up frames' own durations)
     try:
         with av.open(str(src)) as container:
             v = container.streams.video[0]
@@ -166,6 +167,8 @@ def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop
                     raise InputError(f"corrupt or truncated video (damaged data near frame {index})")
                 if packet.size:
                     packets += 1
+                    if packet.pts is not None:
+                        durations[packet.pts] = int(packet.duration or 0)
                 for f in packet.decode():
                     if f.is_corrupt:
                         raise InputError(f"corrupt video (frame {index} cannot be decoded cleanly)")
@@ -175,7 +178,8 @@ def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop
                     small = image if s == 1.0 else cv2.resize(
                         image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
                     time = float(f.pts * tb) if f.pts is not None else index / float(info.rate)
-                    _put(out, Frame(index, f.pts, int(f.duration or 0), time, image, small, s), stop)
+                    duration = durations.pop(f.pts, 0) or int(f.duration or 0)
+                    _put(out, Frame(index, f.pts, duration, time, image, small, s), stop)
                     index += 1
     except (InputError, _Stopped):
         raise

@@ -21,6 +21,7 @@ want="$(cat requirements.lock pyproject.toml scripts/setup.sh | sha256sum | cut 
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps facenet-pytorch==2.5.3
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
+    > .venv/editable-install.log 2>&1 || { cat .venv/editable-install.log; exit 1; }
   echo "$want" > "$stamp"
 fi
