@@ -133,7 +133,7 @@ class EnglishWords:
         self.rules = sorted({(a, b) for rules in tables.get_table("lemma_rules").values() for a, b in rules if a})
 
     def __contains__(self, word: str) -> bool:
-        w = fold(_strip(word)).replace("’", "'")
+        w = _strip(word).lower().replace("’", "'")
         if w.endswith("'s"):
             w = w[:-2]
         if not w.isalpha():

@@ -36,7 +36,7 @@ SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#
 DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]?[A-Z0-9]){10,30}")
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
-IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){3,8}\b")
+IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
 CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[ -]\d{3,6}){2,4}(?![\d])")
@@ -62,7 +62,7 @@ STREET_RE = re.compile(
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
 CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3},\s*[A-Z]{2},?\s+\d{5}(?:-\d{4})?\b")
 UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
-                            r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+                            r"[A-Z]{1,2}\d[A-Z\d]?[\s.]?\d[A-Z]{2}\b")
 IBAN_LENGTHS = {"AD": 24, "AT": 20, "BE": 16, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24,
                 "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21,
                 "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24,
@@ -95,13 +95,18 @@ def ssn_ok(area: str, group: str, serial: str) -> bool:
 
 
 def _emails(page: PageText) -> list[Span]:
-    out = [Span(m.start(), m.end(), EMAIL) for m in EMAIL_RE.finditer(page.text)]
-    for m in EMAIL_HEAD_RE.finditer(page.text):
-        if any(s.start <= m.start() < s.end for s in out):
+    text = page.text
+    out = [Span(m.start(), m.end(), EMAIL) for m in EMAIL_RE.finditer(text)]
+    heads = [m for m in EMAIL_HEAD_RE.finditer(text) if not any(s.start <= m.start() < s.end for s in out)]
+    for start, end in [(s.start, s.end) for s in out] + [(m.start(), m.end()) for m in heads]:
+        word_end = end
+        while word_end < len(text) and not text[word_end].isspace():
+            word_end += 1
+        if not text[start:word_end].endswith("."):
             continue
-        tail = page.beside(m.end() - 1)  # the domain's end, beside the head on the same row but another line
-        if tail is not None and re.fullmatch(rf"\.?{TLDS}[.,;]?", page.text[tail[0]:tail[1]], re.I):
-            out += [Span(m.start(), m.end(), EMAIL, 0.9), Span(tail[0], tail[1], EMAIL, 0.9)]
+        tail = page.beside(word_end - 1)  # the domain's end, beside the head on the same row but another line
+        if tail is not None and re.fullmatch(rf"\.?{TLDS}[.,;]?", text[tail[0]:tail[1]]):
+            out += [Span(start, end, EMAIL, 0.9), Span(tail[0], tail[1], EMAIL, 0.9)]
     return out
 
 
@@ -118,8 +123,13 @@ def _ssns(page: PageText) -> list[Span]:
 def _after(page: PageText, cue: re.Match) -> list[int]:
     """Where a value after a cue may start: right after it, and the word to its right when OCR read the value
     as a line of its own (a form's value beside its label)."""
+    last = cue.end() - 1 - (len(cue.group()) - len(cue.group().rstrip()))
     starts = [cue.end()]
-    beside = page.right_of(cue.end() - 1 - (len(cue.group()) - len(cue.group().rstrip())))
+    nxt = cue.end() + len(page.text[cue.end():]) - len(page.text[cue.end():].lstrip())
+    if nxt < len(page.text) and page.word_at[last] >= 0 and page.word_at[nxt] >= 0 \
+            and page.words[page.word_at[nxt]].line == page.words[page.word_at[last]].line:
+        starts.append(nxt)  # the same OCR line, past a wide gap
+    beside = page.right_of(last)
     if beside is not None:
         starts.append(beside)
     return starts
@@ -158,17 +168,22 @@ def _cards(page: PageText) -> list[Span]:
 def _ibans(page: PageText) -> list[Span]:
     """IBANs whose checksum holds; after an "IBAN" cue, IBAN-shaped text without it (OCR may have misread)."""
     upper = _sevens(page.text.upper())
-    out = []
+    out = _checked_ibans(upper)
     for cue in IBAN_CUE.finditer(upper):
         for start in _after(page, cue):
             m = IBAN_SHAPE_RE.match(upper, start)
-            if m:
+            if m and not any(s.start < m.end() and m.start() < s.end for s in out):
                 groups = m.group().split()
                 while groups and not any(c.isdigit() for c in groups[-1]):
                     groups.pop()  # the words after the number
                 end = m.start() + len(" ".join(groups))
                 if 15 <= len("".join(groups)) <= 34 and upper[m.start():end] == " ".join(groups):
                     out.append(Span(m.start(), end, IBAN, 0.7))
+    return out
+
+
+def _checked_ibans(upper: str) -> list[Span]:
+    out = []
     for m in IBAN_RE.finditer(upper):
         text = m.group()
         # the pattern is greedy (it may run into the next word): the longest prefix that checks out is the IBAN

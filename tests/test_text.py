@@ -106,6 +106,93 @@ def test_a_name_over_two_lines_gives_one_region_per_line(detector):
         assert x0 < word.box[0] and y0 < word.box[1] and x1 > word.box[2] and y1 > word.box[3]  # padded
 
 
+def cells_of(rows: list[list[tuple[int, str]]]) -> list[Word]:
+    """Table rows as OCR gives them: each row a list of (x, cell text), 12 px per character, 30 px per row."""
+    out = []
+    for n, row in enumerate(rows):
+        for x, cell in row:
+            for t in cell.split():
+                out.append(Word(t, (x, 30 * n + 5, x + 12 * len(t), 30 * n + 25), 95.0, n))
+                x += 12 * len(t) + 12
+    return out
+
+
+def test_table_column_headed_name_is_names_and_other_columns_are_not(detector):
+    rows = [[(10, "Staff Contact List")], [],
+            [(10, "NAME"), (400, "DEPARTMENT"), (700, "PHONE")],
+            [(10, "Siobhan Dubois"), (400, "Human Resources"), (700, "206-738-6821")],
+            [(10, "Grace Hill"), (400, "Customer Support"), (700, "404-622-7139")],
+            [(10, "Lars Ng"), (400, "Legal"), (700, "512-411-1153")]]
+    page = PageText(cells_of(rows))
+    people = " | ".join(page.text[s.start:s.end] for s in detector.spans(page) if s.kind == PERSON)
+    for name in ("Siobhan", "Dubois", "Grace", "Hill", "Lars", "Ng"):
+        assert name in people, (name, people)
+    for word in ("Human", "Resources", "Customer", "Support", "Legal", "Staff", "DEPARTMENT"):
+        assert word not in people, (word, people)
+
+
+def test_all_caps_sentences_and_honorifics(detector):
+    spans = found(detector, ["MRS. JOSHUA SCOTT", "I HAVE COPIED MY COLLEAGUE SIOBHAN DUBOIS ON THIS LETTER.",
+                             "A MEMBER OF OUR TEAM WILL ARRANGE A CONVENIENT APPOINTMENT.",
+                             "PLEASE FIND ENCLOSED A COPY OF THE UPDATED TERMS. YOURS SINCERELY,"])
+    people = [t for k, t in spans if k == PERSON]
+    assert "MRS. JOSHUA SCOTT" in people  # the honorific goes with the name
+    assert any("SIOBHAN DUBOIS" in t for t in people), people
+    for word in ("WILL", "ARRANGE", "FIND", "YOURS", "TEAM", "MEMBER"):
+        assert not any(word in t.split() for t in people), (word, people)
+
+
+def test_a_brand_and_common_words_are_not_people(detector):
+    spans = found(detector, ["The LinnSequencer is a composition tool.", "See your Linn dealer today.",
+                             "Linn Electronics, Inc.", "Employee Directory", "Plan: Basic HMO"])
+    assert not [t for k, t in spans if k == PERSON], spans
+
+
+def test_ocr_damaged_emails_cards_and_ibans(detector):
+    spans = found(detector, ["Write to jane. doe©example. com today", "Card Number: 53395 6578 7/051 35/1",
+                             "IBAN: FR15 2717 5926 6309 54/2 7295 120", "Member ID: MBR-783409"])
+    assert (EMAIL, "jane. doe©example. com") in spans
+    assert (CARD, "53395 6578 7/051 35/1") in spans  # no Luhn check after a card cue: OCR broke the digits
+    assert (IBAN, "FR15 2717 5926 6309 54/2 7295 120") in spans  # "/" read for "7"; the checksum then holds
+    assert not any("MBR" in t for _, t in spans)
+
+
+def test_an_email_whose_domain_ocr_put_on_another_line(detector):
+    words = [Word("amanda.", (100, 10, 190, 30), 90.0, 0), Word("adams@corp.example.", (196, 8, 420, 30), 90.0, 0),
+             Word("com", (400, 6, 445, 32), 90.0, 1)]
+    page = PageText(words)
+    emails = {page.text[s.start:s.end] for s in detector.spans(page) if s.kind == EMAIL}
+    assert emails >= {"com"} and any(e.startswith("amanda.") for e in emails), emails
+
+
+def test_a_name_found_on_one_page_is_found_on_the_next(detector):
+    blank = np.full((100, 600, 3), 255, np.uint8)
+    pages = [words_of(["Dear Mrs. Okafor-Mensah,"]), words_of(["Okafor-Mensah agreed to the terms."])]
+    regions = detector.regions_from_words([blank, blank], pages)
+    assert [r.kind for r in regions[1]] == [PERSON]
+
+
+def test_region_covers_the_ink_a_tight_ocr_box_misses_and_a_table_rule_cannot_stretch_it():
+    from PIL import Image, ImageDraw, ImageFont
+
+    from detectors.inkcover import ink_box
+    from redact.synthdocs import FONTS, _font_path
+
+    canvas = Image.new("L", (1200, 240), 255)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((300, 60), "Whitfield-Ashworth, Jr.", fill=0, font=ImageFont.truetype(str(_font_path(FONTS["serif"][0])), 40))
+    ys, xs = np.nonzero(np.asarray(canvas) < 200)
+    ink = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    h = ink[3] - ink[1]
+    draw.line((0, ink[3], 1199, ink[3]), fill=0, width=2)  # a table rule touching the descenders
+    draw.line((ink[2] + 6, 0, ink[2] + 6, 239), fill=0, width=2)  # a column rule just right of the text
+    grey = np.asarray(canvas)
+    tight = (ink[0] + 6, ink[1] + 8, ink[2] - 10, ink[3] - 9)  # an OCR box missing a sliver on every side
+    x0, y0, x1, y1 = ink_box(grey, tight, h)
+    assert x0 <= ink[0] and y0 <= ink[1] and x1 >= ink[2] and y1 >= ink[3]  # every ink pixel covered
+    assert x0 > ink[0] - h and x1 < ink[2] + h and y1 < ink[3] + h  # the rules do not pull it across the page
+
+
 def test_text_layer_words_are_used(detector):
     blank = np.full((200, 600, 3), 255, np.uint8)
     layer = words_of(["Contact: Maria Gonzalez", "maria@example.org"])
