@@ -312,7 +312,7 @@ def _column_cells(page: PageText) -> list[Span]:
             if w.box[1] - y > MAX_ROW_GAP * height or rows >= 80:
                 break
             cells = _cells(page, w.box[1], w.box[3])
-            mine = next((c for c in cells if i in c), [i])
+            mine = [j for j in next((c for c in cells if i in c), [i]) if page.words[j].box[0] < right]
             y = max(page.words[j].box[3] for j in mine)
             rows += 1
             texts = [page.words[j].text for j in mine]

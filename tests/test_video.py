@@ -73,11 +73,12 @@ def test_output_keeps_size_rate_timestamps_and_audio(redacted, name):
         # the container's duration: within 0.1 s (an input's header may count frames its edit list hides)
         assert abs(b.duration - a.duration) <= 100_000
         assert b.metadata.get("creation_time") is None  # no input metadata
+        time_base, rate = va.time_base, va.average_rate  # the streams' fields are gone once the files close
     # every frame is there at its own timestamp: frame count, (variable) frame rate and duration preserved
     times_in, times_out = frame_times(src), frame_times(dst)
     assert [pts for pts, _ in times_out] == [pts for pts, _ in times_in]
     end_in, end_out = max(p + d for p, d in times_in), max(p + d for p, d in times_out)
-    assert abs(end_out - end_in) * va.time_base <= 1 / va.average_rate  # the last frame ends within a frame
+    assert abs(end_out - end_in) * time_base <= 1 / rate  # the last frame ends within a frame
     # audio packets copied byte for byte
     payloads = audio_payloads(src)
     assert payloads and audio_payloads(dst) == payloads
