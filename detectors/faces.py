@@ -33,11 +33,11 @@ class FaceDetector:
         import torch
         from facenet_pytorch import MTCNN
 
+        self.torch = torch
         self.device = device
         self.detect_side = detect_side
         self.margin = margin
         self.threshold = threshold
-        torch.set_grad_enabled(False)
         self.mtcnn = MTCNN(keep_all=True, device=torch.device(device), min_face_size=min_face_size,
                            thresholds=[0.6, 0.7, 0.7], post_process=False, select_largest=False)
 
@@ -60,7 +60,8 @@ class FaceDetector:
                 continue
             try:
                 batch = np.stack([small[i] for i in idx])
-                boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
+                with self.torch.inference_mode():
+                    boxes, probs, points = self.mtcnn.detect(batch, landmarks=True)
             except Exception as exc:  # the detector failed: the file must fail closed
                 raise DetectorError(f"face detection failed: {exc}") from exc
             for j, i in enumerate(idx):

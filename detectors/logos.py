@@ -1,23 +1,24 @@
 """Logo detection from the user's own reference images (``--logos DIR``: PNG, JPEG or SVG).
 
-Two ways of proposing where a reference logo is, one way of confirming it:
+Two steps, each a handful of OpenCV calls over whole images:
 
-* **shape** (flat marks: one-colour shapes, text-only logos). The image is split into light and dark blobs by a
-  local-mean threshold on an image pyramid (each level finds blobs of one size band, so a 32 px mark and one
-  filling the frame are both found). Each blob is normalised by its own second moments, which removes scale,
-  skew and stretch (an affine change, the local form of perspective), and compared with the reference's largest
-  parts normalised the same way at 36 rotations. A good match gives an affine pose for the whole logo.
-* **sift** (textured logos: photos, gradients, many colours). SIFT keypoints of the reference (and of its
-  negative, for inverted prints) are matched to the image's and a homography is fitted with USAC (MAGSAC).
+1. **Propose** where each reference may be by matching its coarse shape directly across the image, with no
+   segmentation first (so marks touching a background of their own brightness, thin strokes, outlines and
+   multi-part marks are proposed like any other). Every reference is drawn once per job as a small bank of
+   templates: its silhouette (or its grey image, for a textured logo) ``TEMPLATE`` px on its longest side at
+   ``ROTATIONS`` rotations, as an edge map. The frame is resized to a pyramid (``SCALE_STEP`` apart) whose
+   levels bring logos from ``MIN_LOGO`` px up to the whole frame to the template's size; each level's edge map
+   is the gradient magnitude of its Lab colours, so a mark in any colour, or inverted, has the same edges as
+   its reference. ``cv2.matchTemplate`` (normalised correlation) runs every template over every level, and the
+   strongest local maxima give poses (place, scale, rotation) of the whole logo.
+2. **Verify** each proposed pose against the whole reference: the image is sampled in the reference's frame,
+   the colour direction that best explains the reference is fitted (a mark printed in any colour, or inverted,
+   fits as well as the original), the pose is refined to a homography by ECC alignment (which also takes up
+   perspective), and the pose is kept when the correlation of that projection with the reference reaches the
+   job's ``logo_threshold`` and, for a one-colour mark, the logo's colour covers its silhouette.
 
-Every pose is then **verified** against the whole reference: the image is warped into the reference's frame, the
-colour direction that best explains the reference's silhouette is found (so a mark printed in another colour or
-inverted still matches), and the pose is refined to a homography by ECC alignment. The score (0..1) is the
-intersection over union of the reference's silhouette and the image thresholded between the logo's and the
-background's levels at that pose; poses below the job's ``logo_threshold`` are dropped. The region is the
-reference's box (grown by 4%) carried through that homography: a polygon.
-
-References are read and described once per job (when the detector is built), never per frame.
+The region is the reference's box (grown by 4%) carried through the refined homography: a polygon. References
+are read and their templates drawn once per job (when the detector is built), never per frame.
 """
 from __future__ import annotations
 
@@ -36,36 +37,30 @@ from redact.errors import InputError
 from redact.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-ALGORITHM = "logos-v1"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v3"  # part of model_id: change when the method changes what is found
 
 REF_SIDE = 256  # references are rendered/resized so their longest side is this
-CANON = 32  # side of the moment-normalised blob image
-CANON_RADIUS = 2.6  # the canonical image covers [-R, R]^2 in whitened units
-ANGLES = 36  # rotations of each reference part tried
-MAX_PARTS = 3  # largest parts of a reference used to propose poses
-BLOB_MIN, BLOB_MAX = 7, 40  # blob size band (longest bbox side, pixels) kept at the finest pyramid level
-BLOB_MIN_COARSE = 14  # ... and at the coarser ones (each blob is still seen at one level at least)
-THIN_MAX = 96  # thin blobs (strokes: little of their box filled) are kept up to this size at every level
-BLOCK = 2 * BLOB_MAX + 1  # local-mean window: twice the largest blob so a blob's inside is not its own mean
-OFFSETS = (8, 32)  # grey levels a blob must differ from its local mean (the larger one parts a strong mark
-# from weaker structure of the same polarity that touches it)
-PART_MATCH = 0.62  # minimum soft IoU between a normalised blob and a reference part
-CHECK_SIDE = 40  # fast check: the reference frame is sampled at this size
-ECC_SIDE = 96  # ECC alignment runs at this size
-MARGIN = 0.25  # background ring around the reference, as a fraction of its size, used in the checks
-MAX_HYPOTHESES = 24  # poses verified per reference and image (best supported first)
-MIN_LOGO = 24  # smallest logo found (longest side, pixels); the benchmark's smallest band starts at 32
-SIFT_MIN_KEYPOINTS = 40  # a reference with fewer (a flat mark) is left to the shape method
+TEMPLATE = 20  # longest side of the proposal templates, pixels
+ROTATIONS = 12  # template rotations (every 30 degrees)
+SCALE_STEP = 1.25  # between pyramid levels
+MIN_LOGO = 28  # smallest logo proposed (longest side, pixels); the benchmark's smallest band starts at 32
+BLUR = 0.7  # Gaussian sigma (template pixels) on templates and levels before their edges are taken
+EDGE_BLUR = 1.0  # Gaussian sigma (template pixels) on the edge maps: tolerance to pose error
+PAD = TEMPLATE // 2  # pixels added around every level
+PROPOSE = 0.45  # least correlation magnitude of a proposal
+PEAKS_PER_MAP = 4  # strongest local maxima kept from one template on one level
+MAX_VERIFY = 8  # proposals verified per reference and image (strongest first, one per place)
+CHECK_SIDE = 32  # the quick check samples the reference frame at this size (longest side, without margin)
+FINE_SIDES = (32, 48, 64, 96)  # the final check and the homography refinement run at the nearest of these
+MARGIN = 0.2  # background ring around the reference in the checks, as a fraction of its size
+QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fraction of the threshold
+MIN_COLOUR_IOU = 0.3  # a flat mark's colour must cover at least this IoU of its silhouette
 
 
 @dataclass
-class Part:
-    """One connected part of a reference's silhouette, normalised at every tried rotation."""
-
-    mean: np.ndarray  # (2,) centroid in reference pixels
-    sqrt_cov: np.ndarray  # (2, 2) covariance square root
-    rotations: np.ndarray  # (ANGLES, CANON*CANON) float32, the part's canonical image at each angle
-    area_fraction: float  # of the whole silhouette
+class Template:
+    image: np.ndarray  # float32 (th, tw)
+    to_template: np.ndarray  # 3x3: reference pixels -> template pixels
 
 
 @dataclass
@@ -73,9 +68,8 @@ class Reference:
     name: str  # file name: the region label
     silhouette: np.ndarray  # bool (h, w): the logo's pixels
     template: np.ndarray  # float32 (h, w) in [0, 1]: what the logo looks like (the silhouette for flat marks)
-    flat: bool = True  # a one-colour mark (scored by silhouette agreement; textured ones by correlation)
-    parts: list[Part] = field(default_factory=list)
-    sift: list[tuple[list, np.ndarray]] = field(default_factory=list)  # (keypoints, descriptors), positive/negative
+    flat: bool = True  # a one-colour mark
+    bank: list[Template] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -141,56 +135,34 @@ def is_flat(rgba: np.ndarray, silhouette: np.ndarray) -> bool:
     return rgb.size == 0 or float(rgb.std(axis=0).max()) < 20.0
 
 
-def _moments(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
-    m = cv2.moments(mask, binaryImage=True)
-    if m["m00"] < 4:
-        return None
-    mean = np.array([m["m10"] / m["m00"], m["m01"] / m["m00"]])
-    cov = np.array([[m["mu20"], m["mu11"]], [m["mu11"], m["mu02"]]]) / m["m00"]
-    vals, vecs = np.linalg.eigh(cov)
-    if vals.min() <= 0.05 or vals.max() / vals.min() > 400:  # a line, not a shape
-        return None
-    sqrt_cov = vecs @ np.diag(np.sqrt(vals)) @ vecs.T
-    return mean, sqrt_cov, m["m00"]
+def template_bank(template: np.ndarray, background: float) -> list[Template]:
+    """The reference drawn TEMPLATE px long at every rotation, inside a margin of its background."""
+    h, w = template.shape
+    s = TEMPLATE / max(w, h)
+    small = cv2.resize(template, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
+    sy, sx = small.shape[0] / h, small.shape[1] / w
+    margin = max(2, round(0.15 * TEMPLATE))
+    bank = []
+    for k in range(ROTATIONS):
+        a = 2 * np.pi * k / ROTATIONS
+        c, s_ = np.cos(a), np.sin(a)
+        rot = np.array([[c, -s_], [s_, c]])
+        corners = np.array([[0, 0], [small.shape[1], 0], [small.shape[1], small.shape[0]], [0, small.shape[0]]],
+                           np.float64) @ rot.T
+        lo = corners.min(axis=0) - margin
+        size = np.ceil(corners.max(axis=0) + margin - lo).astype(int)
+        A = np.hstack([rot, -lo[:, None]])  # small-template pixels -> bank template pixels
+        image = cv2.warpAffine(small, A, (int(size[0]), int(size[1])), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=background)
+        to_small = np.diag([sx, sy, 1.0])
+        if BLUR > 0:
+            image = cv2.GaussianBlur(image, (0, 0), BLUR, borderType=cv2.BORDER_REPLICATE)
+        image = edges(image[..., None])
+        bank.append(Template(image.astype(np.float32), np.vstack([A, [0, 0, 1]]) @ to_small))
+    return bank
 
 
-def _canonical_map(mean: np.ndarray, sqrt_cov: np.ndarray, angle: float = 0.0) -> np.ndarray:
-    """2x3 map from canonical-image pixels to source pixels (for warpAffine with WARP_INVERSE_MAP)."""
-    step = 2 * CANON_RADIUS / (CANON - 1)
-    c, s = np.cos(angle), np.sin(angle)
-    rot_inv = np.array([[c, s], [-s, c]])  # R(-angle)
-    lin = sqrt_cov @ rot_inv * step
-    offset = mean - lin @ np.array([(CANON - 1) / 2, (CANON - 1) / 2])
-    return np.hstack([lin, offset[:, None]])
-
-
-def _canonical(mask_u8: np.ndarray, mean, sqrt_cov, angle: float = 0.0) -> np.ndarray:
-    warped = cv2.warpAffine(mask_u8, _canonical_map(mean, sqrt_cov, angle), (CANON, CANON),
-                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0)
-    return warped.reshape(-1).astype(np.float32) / 255.0
-
-
-def reference_parts(silhouette: np.ndarray) -> list[Part]:
-    mask = silhouette.astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    total = float(mask.sum())
-    order = sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])
-    parts = []
-    for i in order[:MAX_PARTS]:
-        area = stats[i, cv2.CC_STAT_AREA]
-        if area < 0.08 * total and parts:
-            break
-        part = (labels == i).astype(np.uint8) * 255
-        mom = _moments(part)
-        if mom is None:
-            continue
-        mean, sqrt_cov, _ = mom
-        rotations = np.stack([_canonical(part, mean, sqrt_cov, 2 * np.pi * k / ANGLES) for k in range(ANGLES)])
-        parts.append(Part(mean, sqrt_cov, rotations, area / total))
-    return parts
-
-
-def load_reference(path: Path, sift=None) -> Reference:
+def load_reference(path: Path) -> Reference:
     rgba = read_reference_rgba(path)
     silhouette = silhouette_of(rgba)
     if silhouette.sum() < 50:
@@ -203,164 +175,156 @@ def load_reference(path: Path, sift=None) -> Reference:
         silhouette = np.ones_like(silhouette)
     if flat:
         template = silhouette.astype(np.float32)
+        background = 0.0
     else:
         grey = cv2.cvtColor(np.ascontiguousarray(rgba[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         template = np.where(silhouette, grey, 1.0).astype(np.float32)
-    ref = Reference(path.name, silhouette, template, flat=flat)
-    covered = silhouette.mean() < 0.85  # a silhouette that is its whole box has no shape to match
-    if covered:
-        ref.parts = reference_parts(silhouette)
-    if sift is not None:
-        grey8 = np.ascontiguousarray(np.pad((template * 255).astype(np.uint8), 16, constant_values=255))
-        for img in (grey8, 255 - grey8):
-            kps, desc = sift.detectAndCompute(img, None)
-            if desc is not None and len(kps) >= SIFT_MIN_KEYPOINTS and not flat:
-                for k in kps:
-                    k.pt = (k.pt[0] - 16, k.pt[1] - 16)
-                ref.sift.append((kps, desc))
-    if not ref.parts and not ref.sift:
-        raise InputError(f"logo {path.name}: neither a clear shape nor enough texture to find it by")
-    return ref
+        background = float(template.mean())
+    if float(template.std()) < 0.02:
+        raise InputError(f"logo {path.name}: it is one flat box, with no shape or texture to find it by")
+    return Reference(path.name, silhouette, template, flat, template_bank(template, background))
 
 
 # ---------------------------------------------------------------- proposals
 
 
-@dataclass
-class Blob:
-    mean: np.ndarray  # full-image pixels
-    sqrt_cov: np.ndarray
-    canonical: np.ndarray  # (CANON*CANON,) float32
-
-    @property
-    def size(self) -> float:
-        return float(np.sqrt(abs(np.linalg.det(self.sqrt_cov))))
-
-
-def pyramid(grey: np.ndarray, min_side: int = 2 * BLOB_MIN_COARSE):
-    """(level image, scale to full resolution) from full size down."""
-    level, scale = grey, 1.0
-    while min(level.shape) >= min_side:
-        yield level, scale
-        level = cv2.resize(level, (level.shape[1] // 2, level.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        scale *= 2.0
+def pyramid(grey: np.ndarray, largest: float):
+    """(level, scale of the level relative to the image) bringing logos MIN_LOGO..``largest`` px long to
+    TEMPLATE px."""
+    scale = TEMPLATE / MIN_LOGO
+    h, w = grey.shape[:2]
+    level = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    while TEMPLATE / scale <= largest * SCALE_STEP and min(level.shape[:2]) >= TEMPLATE:
+        yield level, (level.shape[1] / w, level.shape[0] / h)
+        scale /= SCALE_STEP
+        level = cv2.resize(level, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
-def find_blobs(grey: np.ndarray) -> list[Blob]:
-    """Light and dark blobs of every size, each normalised by its moments (scale, rotation and skew removed)."""
-    blobs = []
-    for depth, (level, scale) in enumerate(pyramid(grey)):
-        low = BLOB_MIN if depth == 0 else BLOB_MIN_COARSE
-        mean = cv2.blur(level, (BLOCK, BLOCK), borderType=cv2.BORDER_REPLICATE).astype(np.int16)
-        lv = level.astype(np.int16)
-        for mask in [m for off in OFFSETS for m in (lv < mean - off, lv > mean + off)]:
-            n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-            if n <= 1:
-                continue
-            w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-            side = np.maximum(w, h)
-            fill = area / (w * h)
-            keep = np.nonzero((side >= low) & (area >= 2 * low) & (fill >= 0.08)
-                              & ((side <= BLOB_MAX) | ((side <= THIN_MAX) & (fill < 0.3))))[0] + 1
-            for i in keep:
-                x, y, bw, bh = stats[i, :4]
-                crop = (labels[y:y + bh, x:x + bw] == i).astype(np.uint8) * 255
-                mom = _moments(crop)
-                if mom is None:
+def local_maxima(response: np.ndarray, floor: float, count: int) -> list[tuple[float, int, int]]:
+    """(value, x, y) of the ``count`` strongest local maxima of ``response`` at or above ``floor``."""
+    peaks = (response >= floor) & (response >= cv2.dilate(response, np.ones((5, 5), np.uint8)))
+    ys, xs = np.nonzero(peaks)
+    if len(xs) > count:
+        best = np.argpartition(-response[ys, xs], count)[:count]
+        ys, xs = ys[best], xs[best]
+    return [(float(response[y, x]), int(x), int(y)) for y, x in zip(ys, xs)]
+
+
+def edges(image: np.ndarray) -> np.ndarray:
+    """Colour gradient magnitude (H, W) of an (H, W, C) float image, smoothed by EDGE_BLUR."""
+    total = 0
+    for c in range(image.shape[2]):
+        ch = np.ascontiguousarray(image[..., c])
+        gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE)
+        gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE)
+        total = total + gx * gx + gy * gy
+    mag = np.sqrt(total)
+    return cv2.GaussianBlur(mag, (0, 0), EDGE_BLUR) if EDGE_BLUR > 0 else mag
+
+
+def prepare_level(level: np.ndarray) -> np.ndarray:
+    """A pyramid level (RGB float) as the templates are matched against: the edges of its Lab colours (whatever
+    the logo's colour or polarity, its outline is an edge), padded so a logo at the image's edge still fits a
+    template."""
+    if BLUR > 0:
+        level = cv2.GaussianBlur(level, (0, 0), BLUR)
+    mag = edges(cv2.cvtColor(level / 255.0, cv2.COLOR_RGB2Lab))
+    return cv2.copyMakeBorder(mag, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
+
+
+def propose(image: np.ndarray, references: Sequence[Reference]) -> list[list[tuple[float, np.ndarray]]]:
+    """Per reference: (correlation, 3x3 homography reference -> image) of the places its templates match."""
+    out: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
+    h, w = image.shape[:2]
+    for level, (sx, sy) in pyramid(image.astype(np.float32), float(max(h, w))):
+        level = prepare_level(level)
+        # padded level pixel centres -> image pixel centres
+        to_image = np.array([[1 / sx, 0, (0.5 - PAD) / sx - 0.5], [0, 1 / sy, (0.5 - PAD) / sy - 0.5], [0, 0, 1]])
+        for ri, ref in enumerate(references):
+            for t in ref.bank:
+                th, tw = t.image.shape
+                if th > level.shape[0] or tw > level.shape[1]:
                     continue
-                m, sc, _ = mom
-                canon = _canonical(crop, m, sc)
-                # to full-resolution pixels (pixel centres: x_full = (x + 0.5) * scale - 0.5)
-                full_mean = (m + np.array([x, y]) + 0.5) * scale - 0.5
-                blobs.append(Blob(full_mean, sc * scale, canon))
-    return blobs
-
-
-def _soft_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Soft IoU of every row of ``a`` (n, d) with every row of ``b`` (m, d)."""
-    inter = a @ b.T
-    return inter / (a.sum(1)[:, None] + b.sum(1)[None, :] - inter + 1e-6)
-
-
-def shape_poses(ref: Reference, blobs: list[Blob], canon: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    """(support, 3x3 homography reference -> image) proposed by blobs that look like a part of ``ref``.
-
-    A pose proposed by one part is supported by the blobs found where it puts the reference's other parts (a
-    constellation check): a plain stroke or disc alone matches too much of a photo to be worth verifying.
-    """
-    sims = [_soft_iou(canon, part.rotations) for part in ref.parts]  # each (blobs, ANGLES)
-    best_any = [sim.max(axis=1) for sim in sims]
-    centres = np.array([b.mean for b in blobs])
-    sizes = np.array([b.size for b in blobs])
-    poses = []
-    for pi, part in enumerate(ref.parts):
-        sim = sims[pi]
-        best = best_any[pi]
-        for bi in np.nonzero(best >= PART_MATCH)[0]:
-            row = sim[bi]
-            angles = []
-            for k in np.argsort(-row)[:12]:  # the best rotation and distinct runner-ups (symmetric parts)
-                if row[k] < max(PART_MATCH, 0.9 * best[bi]):
-                    break
-                if all(min(abs(k - j), ANGLES - abs(k - j)) >= 3 for j in angles):
-                    angles.append(k)
-                if len(angles) == 4:
-                    break
-            blob = blobs[bi]
-            for k in angles:
-                a = 2 * np.pi * k / ANGLES
-                c, s = np.cos(a), np.sin(a)
-                lin = blob.sqrt_cov @ np.array([[c, -s], [s, c]]) @ np.linalg.inv(part.sqrt_cov)
-                if np.linalg.det(lin) <= 0:
-                    continue
-                t = blob.mean - lin @ part.mean
-                support = float(row[k]) * part.area_fraction
-                for pj, other in enumerate(ref.parts):
-                    if pj == pi:
-                        continue
-                    where = lin @ other.mean + t
-                    size = float(np.sqrt(abs(np.linalg.det(lin @ other.sqrt_cov))))
-                    near = np.nonzero((np.linalg.norm(centres - where, axis=1) < 0.3 * size)
-                                      & (sizes > 0.5 * size) & (sizes < 2.0 * size))[0]
-                    if len(near):
-                        support += float(best_any[pj][near].max()) * other.area_fraction
-                poses.append((support, np.vstack([np.hstack([lin, t[:, None]]), [0, 0, 1]])))
-    poses.sort(key=lambda p: -p[0])
-    return poses
-
-
-def sift_poses(ref: Reference, keypoints, descriptors, matcher) -> list[tuple[float, np.ndarray]]:
-    poses = []
-    if descriptors is None or len(keypoints) < 8:
-        return poses
-    for ref_kps, ref_desc in ref.sift:
-        pairs = matcher.knnMatch(ref_desc, descriptors, k=2)
-        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
-        if len(good) < 8:
-            continue
-        src = np.float32([ref_kps[m.queryIdx].pt for m in good])
-        dst = np.float32([keypoints[m.trainIdx].pt for m in good])
-        H, inliers = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, 4.0, maxIters=2000, confidence=0.999)
-        if H is not None and inliers is not None and int(inliers.sum()) >= 8:
-            poses.append((float(inliers.sum()), H))
-    return poses
+                response = cv2.matchTemplate(level, t.image, cv2.TM_CCOEFF_NORMED)
+                for value, x, y in local_maxima(response, PROPOSE, PEAKS_PER_MAP):
+                    shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+                    out[ri].append((value, to_image @ shift @ t.to_template))
+    return out
 
 
 # ---------------------------------------------------------------- verification
 
 
-def _frame(ref: Reference, side: int) -> tuple[np.ndarray, np.ndarray]:
-    """The reference's template at ``side`` px (longest side) inside a background margin, and the 3x3 map from
-    that frame's pixels to reference pixels."""
-    w, h = ref.size
-    s = side / max(w, h)
-    pad = int(round(MARGIN * side))
-    tw, th = max(2, round(w * s)), max(2, round(h * s))
-    small = cv2.resize(ref.template, (tw, th), interpolation=cv2.INTER_AREA)
-    bg = 1.0 if ref.template.max() > 0 and not np.array_equal(ref.template, ref.silhouette.astype(np.float32)) else 0.0
-    frame = np.pad(small, pad, constant_values=bg).astype(np.float32)
-    to_ref = np.array([[1 / s, 0, -pad / s], [0, 1 / s, -pad / s], [0, 0, 1]])
-    return frame, to_ref
+@dataclass
+class Frame:
+    """The reference drawn at ``side`` px (longest side) inside a background margin, and the 3x3 map from the
+    frame's pixels to reference pixels."""
+
+    template: np.ndarray  # float32 (fh, fw)
+    to_ref: np.ndarray  # 3x3
+
+    @classmethod
+    def of(cls, ref: Reference, side: int) -> "Frame":
+        w, h = ref.size
+        s = side / max(w, h)
+        pad = int(round(MARGIN * side))
+        tw, th = max(2, round(w * s)), max(2, round(h * s))
+        small = cv2.resize(ref.template, (tw, th), interpolation=cv2.INTER_AREA)
+        bg = 0.0 if ref.flat else 1.0
+        template = np.pad(small, pad, constant_values=bg).astype(np.float32)
+        sx, sy = w / tw, h / th
+        return cls(template, np.array([[sx, 0, -pad * sx], [0, sy, -pad * sy], [0, 0, 1]]))
+
+
+class ColourPyramid:
+    """The image as float32 at every octave, built on first use."""
+
+    def __init__(self, image: np.ndarray):
+        self.levels = [image.astype(np.float32)]
+
+    def level_for(self, size: float, side: int) -> tuple[np.ndarray, float]:
+        depth = max(0, int(np.floor(np.log2(max(size, 1.0) / side))))
+        while len(self.levels) <= depth and min(self.levels[-1].shape[:2]) >= 16:
+            last = self.levels[-1]
+            self.levels.append(cv2.resize(last, (last.shape[1] // 2, last.shape[0] // 2),
+                                          interpolation=cv2.INTER_AREA))
+        depth = min(depth, len(self.levels) - 1)
+        return self.levels[depth], float(2 ** depth)
+
+    def sample(self, frame: Frame, H: np.ndarray, size: float) -> np.ndarray:
+        """(n, 3) the image's pixels at the frame's pixels, for the pose H (reference -> image)."""
+        level, scale = self.level_for(size, max(frame.template.shape))
+        to_level = np.array([[1 / scale, 0, 0.5 / scale - 0.5], [0, 1 / scale, 0.5 / scale - 0.5], [0, 0, 1]])
+        fh, fw = frame.template.shape
+        out = cv2.warpPerspective(level, to_level @ H @ frame.to_ref, (fw, fh),
+                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        return out.reshape(-1, 3)
+
+
+def fit_score(samples: np.ndarray, template: np.ndarray) -> tuple[float, np.ndarray]:
+    """How well the best colour projection of the pixels (n, 3) fits the template (n,): the multiple
+    correlation (0..1), and the projected pixels. A mark printed in another colour, or inverted, fits as well
+    as the original."""
+    x = samples.astype(np.float64)
+    x = x - x.mean(axis=0)
+    t = template.astype(np.float64) - template.mean()
+    w = np.linalg.solve(x.T @ x + np.eye(3) * (1e-2 * len(x)), x.T @ t)
+    fitted = x @ w
+    return float(np.sqrt(max(0.0, float(fitted @ t)) / (t @ t + 1e-9))), fitted
+
+
+def colour_iou(samples: np.ndarray, template: np.ndarray) -> float:
+    """The IoU of the template's silhouette and the pixels of the logo's colour (the median colour well inside
+    the silhouette), ignoring the blurred band along its edge. A flat mark is one colour over exactly its
+    silhouette; a textured patch or a blob of another shape is not."""
+    inside, outside = template >= 0.85, template <= 0.15
+    if inside.sum() < 6:
+        inside = template >= template.max() * 0.7
+    colour = np.median(samples[inside], axis=0)
+    dist = np.linalg.norm(samples - colour, axis=1)
+    tau = float(np.clip(0.5 * np.percentile(dist[outside], 75), 20.0, 80.0))
+    seg = dist < tau
+    return float((seg & inside).sum() / max(1, inside.sum() + (seg & outside).sum()))
 
 
 def _sane(H: np.ndarray, w: int, h: int) -> bool:
@@ -368,31 +332,46 @@ def _sane(H: np.ndarray, w: int, h: int) -> bool:
     q = cv2.perspectiveTransform(corners, H)[0]
     if not cv2.isContourConvex(q.astype(np.float32)):
         return False
-    area = cv2.contourArea(q)
     edges = np.linalg.norm(q - np.roll(q, 1, axis=0), axis=1)
-    return area >= 64 and edges.min() >= 4 and edges.max() / edges.min() < 12 * max(w, h) / min(w, h)
+    return cv2.contourArea(q) >= 64 and edges.min() >= 4 and edges.max() / edges.min() < 12 * max(w, h) / min(w, h)
+
+
+def _size(H: np.ndarray, ref: Reference) -> float:
+    """The logo's longest side in the image at pose H (pixels, approximately)."""
+    w, h = ref.size
+    return float(np.sqrt(abs(np.linalg.det(H[:2, :2])))) * max(w, h)
+
+
+def _ecc(frame: Frame, samples: np.ndarray, H: np.ndarray, motion: int, iterations: int) -> np.ndarray | None:
+    """``H`` refined by ECC alignment of the image (projected on its best colour direction) to the frame's
+    template; None when ECC does not converge."""
+    _, fitted = fit_score(samples, frame.template.ravel())
+    proj = np.ascontiguousarray(fitted.reshape(frame.template.shape).astype(np.float32))
+    warp = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
+    try:
+        _, warp = cv2.findTransformECC(frame.template, proj, warp, motion,
+                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4), None, 3)
+    except cv2.error:
+        return None
+    if warp.shape[0] == 2:
+        warp = np.vstack([warp, [0, 0, 1]])
+    return H @ frame.to_ref @ warp.astype(np.float64) @ np.linalg.inv(frame.to_ref)
 
 
 class LogoDetector:
     name = "logos"
 
-    def __init__(self, settings, methods: Sequence[str] = ("shape", "sift")):
+    def __init__(self, settings):
         if not settings.logos:
             raise InputError("the logos detector needs reference logos: give --logos DIR")
         files = reference_files(settings.logos)
         self.threshold = float(settings.logo_threshold)
-        self.methods = tuple(methods)
-        self._sift = cv2.SIFT_create() if "sift" in self.methods else None
-        self.references = [load_reference(p, self._sift) for p in files]
-        if "shape" not in self.methods:
-            for r in self.references:
-                r.parts = []
+        self.references = [load_reference(p) for p in files]
         digest = hashlib.sha256(ALGORITHM.encode())
         for p in files:
             digest.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
         self.model_id = f"{ALGORITHM}:{digest.hexdigest()[:16]}"
-        self._frames = {id(r): (_frame(r, CHECK_SIDE), _frame(r, ECC_SIDE)) for r in self.references}
-        self._matcher = cv2.BFMatcher(cv2.NORM_L2)
+        self._frames = {id(r): {s: Frame.of(r, s) for s in (CHECK_SIDE,) + FINE_SIDES} for r in self.references}
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0) -> list[list[Region]]:
         out = []
@@ -406,52 +385,54 @@ class LogoDetector:
         return out
 
     def detect_one(self, image: np.ndarray) -> list[Region]:
-        grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        blobs = find_blobs(grey) if any(r.parts for r in self.references) else []
-        canon = np.stack([b.canonical for b in blobs]) if blobs else np.zeros((0, CANON * CANON), np.float32)
-        kps, desc = self._sift.detectAndCompute(grey, None) if any(r.sift for r in self.references) else ([], None)
-        imgf = image.astype(np.float32)
+        proposals = propose(image, self.references)
+        pyr = ColourPyramid(image)
         found: list[Region] = []
-        for ref in self.references:
-            poses = sift_poses(ref, kps, desc, self._matcher) if ref.sift else []
-            if ref.parts and blobs:
-                poses += shape_poses(ref, blobs, canon)
-            found += self._confirmed(imgf, ref, poses)
+        for ref, poses in zip(self.references, proposals):
+            found += self._confirmed(pyr, ref, poses)
         h, w = image.shape[:2]
         return [r.clipped(w, h) for r in found]
 
-    def _confirmed(self, imgf: np.ndarray, ref: Reference, poses) -> list[Region]:
-        """Verify the best distinct poses of one reference; one region per place it is found."""
+    def _distinct(self, ref: Reference, poses) -> list[np.ndarray]:
+        """The strongest proposals, one per place."""
         w, h = ref.size
-        centre = np.float32([[[w / 2, h / 2]]])
-        tried: list[tuple[np.ndarray, float]] = []  # (centre, size) of poses verified, found or not
-        kept: list[tuple[float, np.ndarray, float, np.ndarray]] = []  # (score, centre, size, outline)
-        for _, H in poses:
-            if len(tried) >= MAX_HYPOTHESES:
+        centre = np.array([w / 2, h / 2, 1.0])
+        kept, where = [], []
+        for _, H in sorted(poses, key=lambda p: -p[0]):
+            if len(kept) >= MAX_VERIFY:
                 break
-            c = cv2.perspectiveTransform(centre, H)[0, 0]
-            size = float(np.sqrt(abs(np.linalg.det(H[:2, :2]))) * max(w, h))
-            if size < MIN_LOGO:
+            c = H @ centre
+            c = c[:2] / c[2]
+            size = _size(H, ref)
+            if any(np.linalg.norm(c - kc) < 0.25 * max(ks, size) for kc, ks in where):
                 continue
-            if any(np.linalg.norm(c - tc) < 0.15 * ts and 0.8 < size / ts < 1.25 for tc, ts in tried):
-                continue  # the same pose as one already verified
-            tried.append((c, size))
-            result = self.verify(imgf, ref, H)
+            kept.append(H)
+            where.append((c, size))
+        return kept
+
+    def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses) -> list[Region]:
+        """Verify the strongest distinct proposals of one reference; one region per place it is found."""
+        w, h = ref.size
+        centre = np.array([w / 2, h / 2, 1.0])
+        kept = []  # (score, centre, size, H)
+        for H in self._distinct(ref, poses):
+            result = self._refine(pyr, ref, H)
             if result is None:
                 continue
-            score, Hf = result
-            c = cv2.perspectiveTransform(centre, Hf)[0, 0]
-            outline = cv2.perspectiveTransform(self._outline(ref), Hf)[0]
-            size = float(np.sqrt(max(cv2.contourArea(outline), 1.0)))
+            score, H = result
+            c = H @ centre
+            c = c[:2] / c[2]
+            size = _size(H, ref)
             if any(np.linalg.norm(c - kc) < 0.3 * max(ks, size) for _, kc, ks, _ in kept):
-                continue  # found here already
-            kept.append((score, c, size, outline))
+                continue
+            kept.append((score, c, size, H))
         regions = []
-        for score, _, _, outline in kept:
+        for score, _, _, H in kept:
+            outline = cv2.perspectiveTransform(self._outline(ref), H)[0]
             xs, ys = outline[:, 0], outline[:, 1]
             regions.append(Region(LOGO, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
-                                  round(score, 4), self.name, 0, tuple((float(x), float(y)) for x, y in outline),
-                                  ref.name))
+                                  round(float(score), 4), self.name, 0,
+                                  tuple((float(x), float(y)) for x, y in outline), ref.name))
         return regions
 
     @staticmethod
@@ -461,87 +442,37 @@ class LogoDetector:
         g = 0.04 * max(w, h)
         return np.float32([[-g, -g], [w + g, -g], [w + g, h + g], [-g, h + g]])[None]
 
-    def verify(self, imgf: np.ndarray, ref: Reference, H: np.ndarray) -> tuple[float, np.ndarray] | None:
-        """(score, refined homography) if the image agrees with the whole reference at pose ``H``.
-
-        The image is warped into the reference's frame; the colour weights whose projection best fits the
-        template make a one-channel image in which the logo is bright whatever its colour; ECC aligns that image
-        to the template (affine at a small size, then a homography at a larger one). The score is the
-        intersection over union of the template's silhouette and the projected image thresholded midway
-        between the logo's and the background's levels: the fraction of the mark that is really there.
-        """
+    def _refine(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray):
+        """(score, homography) after ECC alignment (affine at the check size, then a homography at the logo's
+        own size), or None when the image does not agree with the reference there."""
         w, h = ref.size
-        if not _sane(H, w, h):
+        if not _sane(H, w, h) or _size(H, ref) < 0.8 * MIN_LOGO:
             return None
-        (check, check_to_ref), (fine, fine_to_ref) = self._frames[id(ref)]
-        warped = _warp(imgf, H @ check_to_ref, check.shape)
-        weights, r = _projection(warped, check)
-        if r < 0.3:
+        frames = self._frames[id(ref)]
+        check = frames[CHECK_SIDE]
+        size = _size(H, ref)
+        samples = pyr.sample(check, H, size)
+        quick, _ = fit_score(samples, check.template.ravel())
+        if quick < QUICK_FACTOR * self.threshold:
             return None
-        H = _ecc(check, warped, weights, H, check_to_ref, cv2.MOTION_AFFINE, 30)
-        if H is None or not _sane(H, w, h):
+        best_H, best = H, quick
+        for motion, iters in ((cv2.MOTION_AFFINE, 30), (cv2.MOTION_HOMOGRAPHY, 40)):
+            size = _size(best_H, ref)
+            frame = check if motion == cv2.MOTION_AFFINE else \
+                frames[min(FINE_SIDES, key=lambda s: abs(s - min(size, FINE_SIDES[-1])))]
+            H2 = _ecc(frame, pyr.sample(frame, best_H, size), best_H, motion, iters)
+            if H2 is None or not _sane(H2, w, h):
+                continue
+            s2, _ = fit_score(pyr.sample(frame, H2, _size(H2, ref)), frame.template.ravel())
+            if motion == cv2.MOTION_AFFINE or s2 > 0.98 * best:
+                best_H, best = H2, s2
+        size = _size(best_H, ref)
+        fine = frames[min(FINE_SIDES, key=lambda s: abs(s - min(size, FINE_SIDES[-1])))]
+        samples = pyr.sample(fine, best_H, size)
+        template = fine.template.ravel()
+        score, _ = fit_score(samples, template)
+        if score < self.threshold:
             return None
-        warped = _warp(imgf, H @ check_to_ref, check.shape)
-        weights, _ = _projection(warped, check)
-        if _score(ref, warped, weights, check) < 0.8 * self.threshold:
+        if ref.flat and colour_iou(samples, template) < MIN_COLOUR_IOU:
             return None
-        warped = _warp(imgf, H @ fine_to_ref, fine.shape)
-        weights, _ = _projection(warped, fine)
-        H = _ecc(fine, warped, weights, H, fine_to_ref, cv2.MOTION_HOMOGRAPHY, 40)
-        if H is None or not _sane(H, w, h):
-            return None
-        warped = _warp(imgf, H @ fine_to_ref, fine.shape)
-        weights, _ = _projection(warped, fine)
-        score = _score(ref, warped, weights, fine)
-        return (score, H) if score >= self.threshold else None
-
-
-def _warp(imgf: np.ndarray, G: np.ndarray, shape) -> np.ndarray:
-    """The image sampled on the reference frame whose pixels ``G`` maps into the image."""
-    return cv2.warpPerspective(imgf, G, (shape[1], shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE)
-
-
-def _ecc(template, warped, weights, H, frame_to_ref, motion, iterations) -> np.ndarray | None:
-    """``H`` refined by ECC alignment of the projected image to the template (None if it does not converge)."""
-    proj = np.ascontiguousarray((warped.reshape(-1, 3) @ weights).reshape(template.shape).astype(np.float32))
-    warp = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
-    try:
-        _, warp = cv2.findTransformECC(template, proj, warp, motion,
-                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4), None, 3)
-    except cv2.error:
-        return None
-    if warp.shape[0] == 2:
-        warp = np.vstack([warp, [0, 0, 1]])
-    return H @ frame_to_ref @ warp.astype(np.float64) @ np.linalg.inv(frame_to_ref)
-
-
-def _projection(warped: np.ndarray, template: np.ndarray) -> tuple[np.ndarray, float]:
-    """The colour weights whose projection of the pixels best fits ``template`` (least squares), and the
-    correlation that projection reaches: a logo in any colour, or inverted, fits as well as the original."""
-    x = warped.reshape(-1, 3)
-    x = x - x.mean(axis=0)
-    t = template.reshape(-1) - template.mean()
-    cov = x.T @ x + np.eye(3, dtype=x.dtype) * (1e-3 * len(x))
-    weights = np.linalg.solve(cov, x.T @ t)
-    proj = x @ weights
-    denom = float(np.sqrt((proj @ proj) * (t @ t)))
-    return weights.astype(np.float32), (float(proj @ t) / denom if denom > 0 else 0.0)
-
-
-def _score(ref: Reference, warped: np.ndarray, weights: np.ndarray, template: np.ndarray) -> float:
-    """Silhouette agreement for flat marks; for textured logos, the correlation of image and template."""
-    if ref.flat:
-        return _agreement(warped, weights, template)
-    return _projection(warped, template)[1]
-
-
-def _agreement(warped: np.ndarray, weights: np.ndarray, template: np.ndarray) -> float:
-    """IoU of the template's silhouette and the projected image thresholded between logo and background."""
-    proj = warped.reshape(-1, 3) @ weights
-    inside = template.reshape(-1) > 0.5
-    if inside.all() or not inside.any():
-        return 0.0
-    mid = 0.5 * (np.median(proj[inside]) + np.median(proj[~inside]))
-    seen = proj > mid
-    return float((seen & inside).sum() / max(1, (seen | inside).sum()))
+        return score, best_H

@@ -191,12 +191,12 @@ class NameFinder:
                 elif ent.label_ in ("ORG", "PRODUCT", "FAC") and n == 0:
                     brands.update(fold(_strip(w)) for w in ent.text.split())
         for a, b in entities:
-            line_start, line_end = page.line_of(a)
-            whole_cell = text[line_start:line_end].strip() == text[a:b].strip()
             for span in _name_span(text, a, b, 0.85):
+                line_start, line_end = page.line_of(span.start)
                 words = text[span.start:span.end].split()
-                if whole_cell and not any(self._distinctive(w) for w in words):
-                    continue  # a cell on its own gives NER no context: "Basic HMO", "Practice Manager"
+                if len(text[line_start:line_end].split()) <= SHORT_LINE_WORDS \
+                        and not any(self._distinctive(w) for w in words):
+                    continue  # a title or cell gives NER no context: "Volunteer Roster", "Desk Lamp LED"
                 spans.append(span)
         # a short cell on its own (a table column, a form value) read in a sentence that gives it context; only
         # cells with a word that is not common English ("Human Resources", "Practice Manager" are not people)
@@ -207,7 +207,10 @@ class NameFinder:
                 if ent.label_ == "PERSON" and ent.start_char >= len(CARRIER):
                     a, b = start + ent.start_char - len(CARRIER), start + ent.end_char - len(CARRIER)
                     spans.extend(_name_span(text, a, b, 0.75))
-        return [s for s in spans if not self._common_word(text[s.start:s.end], brands)]
+        not_names = {j for h, w in enumerate(page.words) if fold(_strip(w.text)) in FOLDED_NOT_NAME_HEADERS
+                     for cell in page.column_under(h) for j in cell}
+        return [s for s in spans if not self._common_word(text[s.start:s.end], brands)
+                and not set(page.words_in(s.start, s.end)) <= not_names]
 
     def _common_word(self, name: str, brands: set[str]) -> bool:
         """One common word ("Directory") or a brand ("Linn dealer") alone: not taken for a name by NER."""
@@ -242,14 +245,18 @@ class NameFinder:
         return spans + propagate(page, name_words(page, spans))
 
 
+# table columns whose cells are things, not people: NER's guesses there are dropped ("Whiteboard Markers")
+NOT_NAME_HEADERS = frozenset("""description item items product products service services details particulars
+article articles department dept title position role category""".split())
+SHORT_LINE_WORDS = 4  # a text line of this many words or fewer is a title, a cell or a label: no context for NER
 WEAK_LABELS = frozenset("to from cc contact attention holder owner author".split())  # name a person only with ":"
 HONORIFIC_WORDS = frozenset("mr mrs ms miss mx dr prof sir dame rev fr hon messrs mme mlle herr frau".split())
 NAME_HEADERS = frozenset("""name names employee employees patient patients customer customers client clients contact
 contacts member members staff person people student students tenant tenants applicant applicants owner guest guests
 attendee attendees participant participants volunteer volunteers resident residents recipient sender physician
 doctor witness signatory beneficiary representative agent""".split())
-COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least this many text heights
-MAX_ROW_GAP = 3.0  # a column ends at a vertical gap of more than this many row heights
+FOLDED_NAME_HEADERS = frozenset(fold(h) for h in NAME_HEADERS)  # headers as OCR'd words are compared: folded
+FOLDED_NOT_NAME_HEADERS = frozenset(fold(h) for h in NOT_NAME_HEADERS)
 CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;]?$")
 
 
@@ -269,56 +276,17 @@ def _with_honorifics(page: PageText, spans: Sequence[Span]) -> list[Span]:
     return out
 
 
-def _cells(page: PageText, y0: float, y1: float) -> list[list[int]]:
-    """The words on the visual row [y0, y1) grouped into cells (runs of words with no wide gap), left to right."""
-    row = sorted((i for i, w in enumerate(page.words)
-                  if min(w.box[3], y1) - max(w.box[1], y0) > 0.5 * min(w.box[3] - w.box[1], y1 - y0)),
-                 key=lambda i: page.words[i].box[0])
-    cells: list[list[int]] = []
-    for i in row:
-        w = page.words[i]
-        if cells:
-            last = page.words[cells[-1][-1]]
-            height = max(w.box[3] - w.box[1], last.box[3] - last.box[1], 1.0)
-            if w.box[0] - last.box[2] < COLUMN_GAP * height:
-                cells[-1].append(i)
-                continue
-        cells.append([i])
-    return cells
-
-
 def _column_cells(page: PageText) -> list[Span]:
     """The cells of table columns whose header names people ("NAME", "Employee", "Patient" ...)."""
     spans: list[Span] = []
     for h, head in enumerate(page.words):
-        if fold(_strip(head.text)) not in NAME_HEADERS:
+        if fold(_strip(head.text)) not in FOLDED_NAME_HEADERS:
             continue
-        hx0, hy0, hx1, hy1 = head.box
-        height = max(hy1 - hy0, 1.0)
-        row = _cells(page, hy0, hy1)
-        cell = next((c for c in row if h in c), None)
-        if cell is None or len(row) < 2 or any(len(c) > 3 or page.words[c[-1]].text.endswith(":") for c in row):
-            continue  # a table header row has several cells, each a word or a few (a form label ends in ":")
-        k = row.index(cell)
-        left = page.words[cell[0]].box[0] - 0.5 * height
-        right = page.words[row[k + 1][0]].box[0] - 0.3 * height if k + 1 < len(row) else float("inf")
-        below = sorted((i for i, w in enumerate(page.words) if w.box[1] > hy1 - 0.2 * height
-                        and left <= w.box[0] < right), key=lambda i: page.words[i].box[1])
-        y, rows = hy1, 0
-        for i in below:
-            w = page.words[i]
-            if w.box[1] < y - 0.3 * height:
-                continue  # a word of a row already taken
-            if w.box[1] - y > MAX_ROW_GAP * height or rows >= 80:
-                break
-            cells = _cells(page, w.box[1], w.box[3])
-            mine = [j for j in next((c for c in cells if i in c), [i]) if page.words[j].box[0] < right]
-            y = max(page.words[j].box[3] for j in mine)
-            rows += 1
-            texts = [page.words[j].text for j in mine]
-            if len(mine) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
+        for cell in page.column_under(h):
+            texts = [page.words[j].text for j in cell]
+            if len(cell) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
-                for j in mine:
+                for j in cell:
                     start = page.word_start[j]
                     spans.append(Span(start, start + len(page.words[j].text), PERSON, 0.7))
     return spans

@@ -23,19 +23,22 @@ class Span:
     score: float = 1.0
 
 
-_TO_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
+TO_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
                            "!": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
 _TO_LETTER_LOWER = str.maketrans({"0": "o", "1": "l", "5": "s", "|": "l"})
 _TO_LETTER_UPPER = str.maketrans({"0": "O", "1": "I", "5": "S", "|": "I"})
 _TOKEN = re.compile(r"\S+")
 GAP_BREAK = 2.0  # a gap between words wider than this many word heights breaks the line in the text
+COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least this many text heights
+MAX_ROW_GAP = 3.0  # a table column ends at a vertical gap of more than this many row heights
+MAX_ROWS = 80
 
 
 def _fix_token(tok: str) -> tuple[str, str]:
     """(digit view, letter view) of one token; both the token's length."""
     digits = sum(c.isdigit() for c in tok)
     letters = sum(c.isalpha() for c in tok)
-    as_digits = tok.translate(_TO_DIGIT) if digits >= 2 and digits >= letters else tok
+    as_digits = tok.translate(TO_DIGIT) if digits >= 2 and digits >= letters else tok
     if letters >= 2 and letters > digits and digits:
         upper = sum(c.isupper() for c in tok) * 2 > letters
         as_letters = tok.translate(_TO_LETTER_UPPER if upper else _TO_LETTER_LOWER)
@@ -127,3 +130,55 @@ class PageText:
             if overlap > 0.5 * min(h, w.box[3] - w.box[1]) and w.box[0] < best_x:
                 best, best_x = j, w.box[0]
         return None if best is None else (self.word_start[best], self.word_start[best] + len(self.words[best].text))
+
+    def row_cells(self, y0: float, y1: float) -> list[list[int]]:
+        """The words on the visual row [y0, y1) grouped into cells (runs of words with no wide gap), left to right."""
+        row = sorted((i for i, w in enumerate(self.words)
+                      if min(w.box[3], y1) - max(w.box[1], y0) > 0.5 * min(w.box[3] - w.box[1], y1 - y0)),
+                     key=lambda i: self.words[i].box[0])
+        cells: list[list[int]] = []
+        for i in row:
+            w = self.words[i]
+            if cells:
+                last = self.words[cells[-1][-1]]
+                height = max(w.box[3] - w.box[1], last.box[3] - last.box[1], 1.0)
+                if w.box[0] - last.box[2] < COLUMN_GAP * height:
+                    cells[-1].append(i)
+                    continue
+            cells.append([i])
+        return cells
+
+    def column_under(self, h: int) -> list[list[int]]:
+        """The cells (word indices, top to bottom) of the table column whose header is word ``h``; none when ``h``
+        heads no column (a header row has several cells of a word or a few each, none a form label ending in
+        ":"). A cell is held to the header's x range (from the header to the next header); the column ends at a
+        wide vertical gap or at a line of running text."""
+        hx0, hy0, hx1, hy1 = self.words[h].box
+        height = max(hy1 - hy0, 1.0)
+        row = self.row_cells(hy0, hy1)
+        cell = next((c for c in row if h in c), None)
+        if cell is None or len(row) < 2 or any(len(c) > 3 or self.words[c[-1]].text.endswith(":") for c in row):
+            return []
+        k = row.index(cell)
+        starts = [self.words[c[0]].box[0] for c in row]
+        left = self.words[cell[0]].box[0] - 0.5 * height
+        if k > 0:
+            left = max(left, self.words[row[k - 1][-1]].box[2])
+        right = self.words[row[k + 1][0]].box[0] - 0.3 * height if k + 1 < len(row) else float("inf")
+        below = sorted((i for i, w in enumerate(self.words) if w.box[1] > hy1 - 0.2 * height
+                        and left <= w.box[0] < right), key=lambda i: self.words[i].box[1])
+        y, out = hy1, []
+        for i in below:
+            w = self.words[i]
+            if w.box[1] < y - 0.3 * height:
+                continue  # a word of a row already taken
+            if w.box[1] - y > MAX_ROW_GAP * height or len(out) >= MAX_ROWS:
+                break
+            run = next((c for c in self.row_cells(w.box[1], w.box[3]) if i in c), [i])
+            x0, x1 = min(self.words[j].box[0] for j in run), max(self.words[j].box[2] for j in run)
+            if sum(x0 < x - height < x + height < x1 for x in starts) >= 2:
+                break  # a line of running text under the table: it runs across two columns' starts
+            mine = [j for j in run if left <= self.words[j].box[0] < right]
+            y = max(self.words[j].box[3] for j in mine)
+            out.append(mine)
+        return out

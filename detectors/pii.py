@@ -16,7 +16,7 @@ import re
 
 import phonenumbers
 
-from detectors.pagetext import PageText, Span
+from detectors.pagetext import TO_DIGIT, PageText, Span
 from redact.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PHONE, SSN
 
 # Larger numbers win where recognisers overlap (a card number is also a possible phone number).
@@ -34,9 +34,15 @@ EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9
 SSN_RE = re.compile(r"(?<![\d-])(\d{3})[- .]?(\d{2})[- .]?(\d{4})(?![\d-])")
 SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#))?)\b", re.I)
 DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
-IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]?[A-Z0-9]){10,30}")
+IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]{0,2}[A-Z0-9]){10,30}")
+IBAN_HEAD_RE = re.compile(r"\b([A-Z]{2})([0-9OQDISBZ|]{2})(?=[ \n]{0,2}[A-Z0-9]{4}[ \n]{1,2}[A-Z0-9]{4})")
+IBAN_GROUPED_RE = re.compile(r"\b([A-Z]{2})\d{2}(?:[ \n]{1,2}[A-Z0-9]{4}){2,7}(?:[ \n]{1,2}[A-Z0-9]{1,4})?\b")
+GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,](?=[ \n][A-Z0-9]{1,4}\b)")
+IBAN_HEADERS = frozenset({"iban"})
+PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "contact number"})
+EMAIL_HEADERS = frozenset({"email", "e-mail", "emails", "mail"})
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
-IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")  # groups of four
+IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){2,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
 CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[ -]\d{3,6}){2,4}(?![\d])")
@@ -60,9 +66,9 @@ STREET_RE = re.compile(
     rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
-CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3},\s*[A-Z]{2},?\s+\d{5}(?:-\d{4})?\b")
+CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3},\s*[A-Z]{2}(?:,?\s+|-)\d{5}(?:-\d{4})?\b")
 UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
-                            r"[A-Z]{1,2}\d[A-Z\d]?[\s.]?\d[A-Z]{2}\b")
+                            r"[A-Z]{1,2}\d[A-Z\d]?(?:\s|\.\s?)?\d[A-Z]{2}\b")
 IBAN_LENGTHS = {"AD": 24, "AT": 20, "BE": 16, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24,
                 "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21,
                 "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24,
@@ -107,6 +113,11 @@ def _emails(page: PageText) -> list[Span]:
         tail = page.beside(word_end - 1)  # the domain's end, beside the head on the same row but another line
         if tail is not None and re.fullmatch(rf"\.?{TLDS}[.,;]?", text[tail[0]:tail[1]]):
             out += [Span(start, end, EMAIL, 0.9), Span(tail[0], tail[1], EMAIL, 0.9)]
+    for cell in _column(page, EMAIL_HEADERS):  # a table column of addresses: every cell with an "@" or a dot
+        spans = _cell_spans(page, cell, EMAIL, 0.8)
+        value = " ".join(text[s.start:s.end] for s in spans)
+        if re.search(rf"{AT}|\w\.\s?\w", value) and sum(c.isalnum() for c in value) >= 5:
+            out += spans
     return out
 
 
@@ -142,9 +153,9 @@ def _sevens(view: str) -> str:
 
 
 def _cards(page: PageText) -> list[Span]:
-    """Runs of 13-19 digits (in groups) that pass the Luhn check; every run of groups is tried, since a card
-    number may follow other digits (an IBAN on the line before). After a card cue ("Card number:", "Visa"),
-    card-shaped groups go without the check: OCR may have misread a digit."""
+    """Runs of 13-19 digits (in groups of three or more, dates aside) that pass the Luhn check; every run of
+    groups is tried, since a card number may follow other digits (an IBAN on the line before). After a card cue
+    ("Card number:", "Visa"), card-shaped groups go without the check: OCR may have misread a digit."""
     out = []
     view = _sevens(page.digits)
     for cue in CARD_CUE.finditer(page.text):
@@ -152,11 +163,14 @@ def _cards(page: PageText) -> list[Span]:
             m = CARD_SHAPE_RE.match(view, start)
             if m and 12 <= sum(c.isdigit() for c in m.group()) <= 20:
                 out.append(Span(m.start(), m.end(), CARD, 0.7))
+    view = DATE_RE.sub(lambda m: "x" * len(m.group()), view)  # a date is never part of a card number
     for run in DIGIT_GROUPS_RE.finditer(view):
         groups = [(g.start() + run.start(), g.end() + run.start()) for g in re.finditer(r"\d+", run.group())]
         for i in range(len(groups)):
             digits = ""
             for j in range(i, len(groups)):
+                if groups[j][1] - groups[j][0] < 3:
+                    break  # card numbers come in groups of three to six digits, or none
                 digits += view[groups[j][0]:groups[j][1]]
                 if len(digits) > 19:
                     break
@@ -165,26 +179,51 @@ def _cards(page: PageText) -> list[Span]:
     return out
 
 
+def _iban_view(page: PageText) -> str:
+    """The page's text in capitals, as IBANs need it read: number groups in the ``digits`` view (with "/" read as
+    "7"), the two check digits after a country code with O/0, S/5 ... undone, and a full stop or comma that OCR
+    put between two groups read as a space (same length as the text)."""
+    view = list(_sevens(page.digits).upper())
+    upper = page.text.upper()
+    for m in IBAN_HEAD_RE.finditer(upper):
+        view[m.start():m.end()] = m.group(1) + m.group(2).translate(TO_DIGIT)
+    for m in GROUP_PUNCT_RE.finditer(upper):
+        view[m.start()] = " "
+    return "".join(view)
+
+
 def _ibans(page: PageText) -> list[Span]:
-    """IBANs whose checksum holds; after an "IBAN" cue, IBAN-shaped text without it (OCR may have misread)."""
-    upper = _sevens(page.text.upper())
-    out = _checked_ibans(upper)
-    for cue in IBAN_CUE.finditer(upper):
-        for start in _after(page, cue):
-            m = IBAN_SHAPE_RE.match(upper, start)
-            if m and not any(s.start < m.end() and m.start() < s.end for s in out):
-                groups = m.group().split()
-                while groups and not any(c.isdigit() for c in groups[-1]):
-                    groups.pop()  # the words after the number
-                end = m.start() + len(" ".join(groups))
-                if 15 <= len("".join(groups)) <= 34 and upper[m.start():end] == " ".join(groups):
-                    out.append(Span(m.start(), end, IBAN, 0.7))
+    """IBANs whose checksum holds; IBAN-shaped text (a country code, two check digits and the country's length in
+    groups of four) whose checksum fails because OCR misread a character; and after an "IBAN" cue or under an
+    IBAN column header, IBAN-shaped text of any length."""
+    view = _iban_view(page)
+    out = _checked_ibans(view)
+    for m in IBAN_GROUPED_RE.finditer(view):
+        if any(s.start < m.end() and m.start() < s.end for s in out):
+            continue
+        want = IBAN_LENGTHS.get(m.group(1))
+        length = 4
+        for g in re.finditer(r"[A-Z0-9]+", view[m.start() + 4:m.end()]):
+            length += len(g.group())
+            if length == want:
+                out.append(Span(m.start(), m.start() + 4 + g.end(), IBAN, 0.8))
+                break
+    starts = [start for cue in IBAN_CUE.finditer(page.text.upper()) for start in _after(page, cue)]
+    starts += [min(page.word_start[j] for j in cell) for cell in _column(page, IBAN_HEADERS)]
+    for start in starts:
+        m = IBAN_SHAPE_RE.match(view, start)
+        if m and not any(s.start < m.end() and m.start() < s.end for s in out):
+            groups = list(re.finditer(r"\S+", m.group()))
+            while groups and not any(c.isdigit() for c in groups[-1].group()):
+                groups.pop()  # the words after the number
+            if 15 <= sum(len(g.group()) for g in groups) <= 34:
+                out.append(Span(m.start(), m.start() + groups[-1].end(), IBAN, 0.7))
     return out
 
 
-def _checked_ibans(upper: str) -> list[Span]:
+def _checked_ibans(view: str) -> list[Span]:
     out = []
-    for m in IBAN_RE.finditer(upper):
+    for m in IBAN_RE.finditer(view):
         text = m.group()
         # the pattern is greedy (it may run into the next word): the longest prefix that checks out is the IBAN
         for end in range(len(text), 14, -1):
@@ -192,6 +231,17 @@ def _checked_ibans(upper: str) -> list[Span]:
                 out.append(Span(m.start(), m.start() + end, IBAN))
                 break
     return out
+
+
+def _column(page: PageText, headers: frozenset[str]) -> list[list[int]]:
+    """The cells (word indices) of every table column whose header is one of ``headers`` (lower case)."""
+    return [cell for h, w in enumerate(page.words) if w.text.strip(".:;,").lower() in headers
+            for cell in page.column_under(h) if cell]
+
+
+def _cell_spans(page: PageText, cell: list[int], kind: str, score: float) -> list[Span]:
+    """One span per word of a table cell (a cell's words need not be neighbours in the page's text)."""
+    return [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, score) for j in cell]
 
 
 def _phones(page: PageText) -> list[Span]:
@@ -208,6 +258,10 @@ def _phones(page: PageText) -> list[Span]:
         m = PHONE_AFTER_CUE.match(text, cue.end())
         if m and 7 <= len(re.sub(r"\D", "", m.group())) <= 15:
             out.append(Span(m.start(), m.end(), PHONE))
+    for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits
+        spans = _cell_spans(page, cell, PHONE, 0.8)
+        if 7 <= sum(c.isdigit() for s in spans for c in text[s.start:s.end]) <= 15:
+            out += spans
     return out
 
 
@@ -228,7 +282,8 @@ def _addresses(page: PageText) -> list[Span]:
     out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)]
     out += [Span(m.start(), m.end(), ADDRESS) for m in PO_BOX_RE.finditer(page.text)]
     # the city line of an address: "Springfield, IL 62704", or a UK postcode line
-    out += [Span(m.start(), m.end(), ADDRESS, 0.9) for m in CITY_ZIP_RE.finditer(page.digits)]
+    out += [Span(m.start(), m.end(), ADDRESS, 0.9) for view in (page.text, page.digits)
+            for m in CITY_ZIP_RE.finditer(view)]
     out += [Span(m.start(), m.end(), ADDRESS, 0.8) for m in UK_POSTCODE_RE.finditer(page.text)
             if any(c.isdigit() for c in m.group())]
     return out

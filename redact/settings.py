@@ -40,7 +40,7 @@ class Settings:
     video_detect_side: int = 640  # longest side of the frame the detectors see in videos (speed; 0: full size)
     # logos
     logos: str | None = None  # folder of reference logos
-    logo_threshold: float = 0.75  # minimum agreement (IoU of reference silhouette and image) kept
+    logo_threshold: float = 0.85  # minimum logo match score (colour-fitted correlation with the reference) kept
     # inpainting model weights (None: the shipped defaults)
     weights: str | None = None
 

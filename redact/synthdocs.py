@@ -300,6 +300,32 @@ class _Page:
     def newline(self, pt: float | None = None, n: float = 1.0) -> None:
         self.y += n * self.line_h(pt)
 
+    def columns(self, rows, xs, pt: float | None = None, bold_rows: int = 1) -> tuple[list[float], float]:
+        """Column positions (fractions of the text width) and a font size at which the table ``rows`` (lists of
+        cell parts, one per column) fits: each column starts at its ``xs`` or past the widest cell of the column
+        before it, columns are packed side by side where that is needed to fit, and the size shrinks until the last
+        column ends inside the text width. A real table's columns neither overlap nor run off the page. The first
+        ``bold_rows`` rows are measured bold."""
+        pt = pt or self.pt
+        width = self.w - 2 * self.margin
+        while True:
+            widths = [0.0] * len(xs)
+            for r, row in enumerate(rows):
+                font = self.font(pt, r < bold_rows)
+                for c, parts in enumerate(row):
+                    text = " ".join(v[1] if isinstance(v, tuple) else v for v in parts)
+                    widths[c] = max(widths[c], font.getlength(text.upper() if self.caps or r < bold_rows else text))
+            gap = 1.5 * pt * self.dpi / 72
+            for at_least in (xs, [0.0] * len(xs)):  # the given positions, else columns packed side by side
+                out = [xs[0]]
+                for c in range(1, len(xs)):
+                    out.append(max(at_least[c], out[-1] + (widths[c - 1] + gap) / width))
+                if out[-1] + widths[-1] / width <= 1.0:
+                    return out, pt
+            if pt <= 6:
+                return out, pt
+            pt *= 0.93
+
 
 def _font_path(name: str) -> Path:
     for d in FONT_DIRS:
@@ -406,14 +432,19 @@ def _invoice(p: _Page, c: _Content) -> None:
     p.newline()
     p.text(["Email:", (EMAIL, c.email())])
     p.newline(n=2)
-    p.cells([(0.0, ["QTY"]), (0.12, ["DESCRIPTION"]), (0.62, ["UNIT PRICE"]), (0.85, ["TOTAL"])], bold=True)
+    rows = [[["QTY"], ["DESCRIPTION"], ["UNIT PRICE"], ["TOTAL"]]]
     total = 0.0
     for _ in range(int(c.rng.integers(4, 9))):
         q, price = int(c.rng.integers(1, 20)), float(c.rng.integers(100, 50000)) / 100
         total += q * price
-        p.cells([(0.0, [str(q)]), (0.12, [c.pick(PRODUCTS)]), (0.62, [f"{price:,.2f}"]), (0.85, [f"{q * price:,.2f}"])])
-    p.newline()
-    p.cells([(0.62, ["TOTAL DUE"]), (0.85, [f"${total:,.2f}"])], bold=True)
+        rows.append([[str(q)], [c.pick(PRODUCTS)], [f"{price:,.2f}"], [f"{q * price:,.2f}"]])
+    rows.append([[], [], ["TOTAL DUE"], [f"${total:,.2f}"]])
+    xs, pt = p.columns(rows, [0.0, 0.12, 0.62, 0.85])
+    p.cells(list(zip(xs, rows[0])), pt=pt, bold=True)
+    for row in rows[1:-1]:
+        p.cells(list(zip(xs, row)), pt=pt)
+    p.newline(pt)
+    p.cells(list(zip(xs[2:], rows[-1][2:])), pt=pt, bold=True)
     p.newline()
     p.text(["Payment by bank transfer to IBAN:", (IBAN, c.iban())])
     p.newline()
@@ -443,10 +474,12 @@ def _form(p: _Page, c: _Content) -> None:
         ("Card Number:", (CARD, c.card())),
         ("Plan:", c.pick(("Gold PPO", "Standard", "Premium Plus", "Basic HMO"))),
     ]
+    shown = [(v[1] if isinstance(v, tuple) else v).upper() if caps_values else v for _, v in fields]
+    xs, pt = p.columns([[[label], [value]] for (label, _), value in zip(fields, shown)], [0.0, 0.33], bold_rows=0)
     for label, value in fields:
-        p.text([label], 0.0, wrap=False)
-        p.text([value], 0.33, wrap=False, upper=caps_values)
-        p.newline(n=1.3)
+        p.text([label], xs[0], pt, wrap=False)
+        p.text([value], xs[1], pt, wrap=False, upper=caps_values)
+        p.newline(pt, n=1.3)
     addr = c.address()
     k = p.item(ADDRESS, " / ".join(addr))
     p.text(["Home Address:"])
@@ -456,7 +489,9 @@ def _form(p: _Page, c: _Content) -> None:
     p.newline()
     p.text(["I certify that the information given above is true and complete to the best of my knowledge."])
     p.newline(n=2)
-    p.cells([(0.0, ["Signed by:", (PERSON, full)]), (0.6, ["Date:", c.pick(GENERIC_DATES)])])
+    row = [["Signed by:", (PERSON, full)], ["Date:", c.pick(GENERIC_DATES)]]
+    xs, pt = p.columns([row], [0.0, 0.6], bold_rows=0)
+    p.cells(list(zip(xs, row)), pt=pt)
 
 
 def _table(p: _Page, c: _Content) -> None:
@@ -465,12 +500,14 @@ def _table(p: _Page, c: _Content) -> None:
     p.newline(p.pt * 1.4, 1.5)
     p.text([c.pick(SENTENCES)])
     p.newline(n=1.5)
-    small = p.pt * 0.9
-    p.cells([(0.0, ["NAME"]), (0.3, ["DEPARTMENT"]), (0.52, ["PHONE"]), (0.74, ["EMAIL"])], pt=small, bold=True)
+    rows = [[["NAME"], ["DEPARTMENT"], ["PHONE"], ["EMAIL"]]]
     for _ in range(int(c.rng.integers(8, 15))):
         full = c.name(False)[0]
-        p.cells([(0.0, [(PERSON, full)]), (0.3, [c.pick(DEPARTMENTS)]), (0.52, [(PHONE, c.phone())]),
-                 (0.74, [(EMAIL, c.email(full))])], pt=small)
+        rows.append([[(PERSON, full)], [c.pick(DEPARTMENTS)], [(PHONE, c.phone())], [(EMAIL, c.email(full))]])
+    xs, small = p.columns(rows, [0.0, 0.3, 0.52, 0.74], p.pt * 0.9)
+    p.cells(list(zip(xs, rows[0])), pt=small, bold=True)
+    for row in rows[1:]:
+        p.cells(list(zip(xs, row)), pt=small)
         if p.full():
             break
     p.newline()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
+import torch
 
 FACE_PROB = 0.9
 PATCH = 0.08  # landmark patch half-size, as a fraction of the face box's width (at least 3 pixels)
@@ -36,10 +37,8 @@ class LeakReport:
 
 
 def make_mtcnn():
-    import torch
     from facenet_pytorch import MTCNN
 
-    torch.set_grad_enabled(False)
     return MTCNN(keep_all=True, device="cpu")  # facenet-pytorch's defaults: min face 20, thresholds 0.6/0.7/0.7
 
 
@@ -59,7 +58,8 @@ def decode_rgb(path, limit: int | None = None) -> list[np.ndarray]:
 def _faces(mtcnn, frames: list[np.ndarray], batch: int = 8):
     res = []
     for i in range(0, len(frames), batch):
-        boxes, probs, points = mtcnn.detect(np.stack(frames[i:i + batch]), landmarks=True)
+        with torch.inference_mode():  # not torch.set_grad_enabled(False): that would leak into other tests
+            boxes, probs, points = mtcnn.detect(np.stack(frames[i:i + batch]), landmarks=True)
         for b, p, lm in zip(boxes, probs, points):
             if b is None:
                 res.append([])

@@ -1,8 +1,6 @@
 """Logo detection with real brand marks (simple-icons-pack SVGs, CC0) composited onto real photos."""
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
 import pytest
@@ -40,42 +38,47 @@ def eval_photo(name: str) -> np.ndarray:
     return load_rgb(shared(f"photos/eval/plasma__{name}.jpg"))
 
 
-# (mark, photo, width px, rotation degrees, perspective tilt)
-CASES = [
-    ("mailbox", "BytheWater", 120, 30, 0.2),
-    ("mailbox", "Volna", 200, 150, 0.25),
-    ("dropbox", "Kite", 60, -70, 0.1),
-    ("dropbox", "DarkestHour", 40, 10, 0.0),
-]
+SEED = 11
+SCENES = 12  # logos 48-220 px wide, any rotation, perspective tilt up to 0.3, random colour, blur, noise, JPEG
+RECALL_FLOOR = 0.7  # measured 0.75 (9/12) on this fixed-seed set; benchmarks/bench_logos.py has the figures
 
 
-@pytest.mark.parametrize("slug,photo,width,angle,tilt", CASES)
-def test_finds_real_mark_under_scale_rotation_perspective(logo_detector, slug, photo, width, angle, tilt):
-    rng = np.random.default_rng(5)
-    image, placed = place_mark(eval_photo(photo), icon_svg(slug), width, rng, angle=angle, tilt=tilt)
-    image = degrade(image, rng, blur=0.6, noise=2, quality=80)
-    regions = logo_detector.detect([image], start_index=7)[0]
-    assert {r.label for r in regions} == {f"{slug}.svg"}
-    r = regions[0]
-    assert r.kind == LOGO and r.index == 7 and r.polygon is not None and 0 < r.score <= 1
-    mask = build_mask(regions, *image.shape[:2], pad=2.0)
-    assert coverage(mask, placed.truth) >= 0.95
-    assert mask.sum() < 1.4 * box_area(placed) + 400  # the polygon is the mark's box, not the whole photo
+@pytest.fixture(scope="session")
+def random_scenes():
+    """A fixed-seed random set of real marks composited onto the real eval photos (not hand-picked cases)."""
+    rng = np.random.default_rng(SEED)
+    photos = sorted(shared("photos/eval").glob("*.jpg"))
+    scenes = []
+    for i in range(SCENES):
+        slug = MARKS[i % len(MARKS)]
+        width = float(np.exp(rng.uniform(np.log(48), np.log(220))))
+        image, placed = place_mark(load_rgb(photos[i % len(photos)]), icon_svg(slug), width, rng,
+                                   tilt=rng.uniform(0, 0.3))
+        scenes.append((slug, degrade(image, rng), placed))
+    return scenes
 
 
-def test_inverted_and_recoloured_mark(logo_detector):
-    """A black reference found when printed white on a dark photo."""
-    rng = np.random.default_rng(2)
-    image, placed = place_mark(eval_photo("DarkestHour"), icon_svg("mailbox"), 90, rng, angle=-20, tilt=0.1,
-                               colour=(255, 255, 255))
-    regions = logo_detector.detect([degrade(image, rng, blur=0.5, noise=2, quality=85)])[0]
-    assert coverage(build_mask(regions, *image.shape[:2], pad=2.0), placed.truth) >= 0.95
+def test_recall_on_random_scenes(logo_detector, random_scenes):
+    images = [image for _, image, _ in random_scenes]
+    found_per_image = logo_detector.detect(images, start_index=7)
+    hits = 0
+    for i, ((slug, image, placed), regions) in enumerate(zip(random_scenes, found_per_image)):
+        for r in regions:
+            assert r.index == 7 + i
+            assert r.kind == LOGO and r.polygon is not None and r.label in {f"{m}.svg" for m in MARKS}
+            assert logo_detector.threshold <= r.score <= 1
+        mine = [r for r in regions if r.label == f"{slug}.svg"]
+        mask = build_mask(mine, *image.shape[:2], pad=2.0)
+        if coverage(mask, placed.truth) >= 0.95:
+            hits += 1
+            assert mask.sum() < 1.4 * box_area(placed) + 400  # the polygon is the mark's box, not the photo
+    assert hits / len(random_scenes) >= RECALL_FLOOR
 
 
-@pytest.mark.parametrize("photo", ["BytheWater", "ColorfulCups", "Grey", "Path"])
-def test_no_detection_on_logo_free_photos(logo_detector, photo):
+def test_no_detection_on_logo_free_photos(logo_detector):
     rng = np.random.default_rng(3)
-    assert logo_detector.detect([degrade(eval_photo(photo), rng, blur=0.5, noise=2, quality=80)])[0] == []
+    images = [degrade(load_rgb(p), rng) for p in sorted(shared("photos/eval").glob("*.jpg"))]
+    assert [r for regions in logo_detector.detect(images) for r in regions] == []
 
 
 def test_png_reference_and_model_id(tmp_path, logo_dir, logo_detector):

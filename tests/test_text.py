@@ -45,7 +45,7 @@ def kinds_of(spans, text):
 
 def test_pii_recognisers_need_their_checksums(detector):
     spans = found(detector, ["Card: 4111 1111 1111 1111 and 4111 1111 1111 1112",
-                             "IBAN GB82 WEST 1234 5698 7654 32 but not GB82 WEST 1234 5698 7654 33",
+                             "IBAN GB82 WEST 1234 5698 7654 32 but not GB82WEST12345698765433",
                              "SSN: 123-45-6789 and 000-12-3456",
                              "Email: jane.doe@example.com Phone: +44 20 7946 0958 or (212) 734-1234",
                              "Date of birth: 04/12/1978 Invoice date: 05/06/2024"])
@@ -59,14 +59,24 @@ def test_pii_recognisers_need_their_checksums(detector):
 
 
 def test_ocr_confusions_in_numbers(detector):
-    spans = found(detector, ["SSN: l23-45-67B9", "card 4111 11l1 1111 1111"])
+    spans = found(detector, ["SSN: l23-45-67B9", "card 4111 11l1 1111 1111",
+                             "paid to FRO7 9477 9732 3329 2133 0356 206 on", "account DE81 3222 8438 2255. 7211 95.",
+                             "ref GB82 WEST 1234 5698 7654 33 (misread)", "Tel. +1 212 734 1234, 2024-05-17"])
     assert (SSN, "l23-45-67B9") in spans
     assert (CARD, "4111 11l1 1111 1111") in spans
+    # an IBAN whose check digits OCR read as letters, one with a full stop between groups, one with a misread
+    # digit (checksum fails: it still has its country's length in groups of four)
+    assert (IBAN, "FRO7 9477 9732 3329 2133 0356 206") in spans
+    assert (IBAN, "DE81 3222 8438 2255. 7211 95") in spans
+    assert (IBAN, "GB82 WEST 1234 5698 7654 33") in spans
+    assert not any(k == CARD for k, t in spans if "2024" in t)  # a phone and a date are no card number
 
 
 def test_addresses(detector):
-    spans = found(detector, ["Megan J. Stark", "828 Pearcy Avenue", "North Manchester, IN, 46942", "Total 1,262.35"])
+    spans = found(detector, ["Megan J. Stark", "828 Pearcy Avenue", "North Manchester, IN, 46942", "Total 1,262.35",
+                             "Denver, CO-80202", "Manchester M1. 2AB"])
     assert (ADDRESS, "828 Pearcy Avenue") in spans and (ADDRESS, "North Manchester, IN, 46942") in spans
+    assert (ADDRESS, "Denver, CO-80202") in spans and (ADDRESS, "Manchester M1. 2AB") in spans  # OCR's "-" and "."
     assert not any("1,262.35" in t for _, t in spans)
 
 
