@@ -3,9 +3,11 @@
 Generated pages (redact.synthdocs: letters, invoices, forms, tables; 200 and 300 dpi; serif/sans/mono 8-14 pt;
 noise, rotation, JPEG) go through the real Redactor (--detect names,pii). A ground-truth item counts as found only
 if every one of its ink pixels is inside the mask; precision is the share of non-PII words (punctuation aside) none of whose ink
-pixels is masked. Time per page is the detection pipeline's, next to plain tesseract on the same pages in the same
-run: the very call the pipeline makes (grey PGM, image_to_data, OMP_THREAD_LIMIT=1, the same number of pages side
-by side), timed before and after the pipeline and averaged.
+pixels is masked. Every generated page is a document of its own (one ``Redactor.detect`` call per page, as the
+image job makes one per file): a name found on one page is not looked for on unrelated pages. Time per page is the
+detection pipeline's, next to plain tesseract on the same pages in the same run: the very call the pipeline makes
+(grey PGM, image_to_data, OMP_THREAD_LIMIT=1, one page at a time as the pipeline then runs them), timed before
+and after the pipeline and averaged.
 The real scans in ../shared/data/docs are then run too (regions per kind, time against tesseract alone).
 
     .venv/bin/python benchmarks/bench_text.py [--pages 16] [--seed 0]
@@ -17,7 +19,6 @@ import os
 import sys
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-from detectors import text as text_mod  # noqa: E402
 from detectors.inkcover import grey_of  # noqa: E402
 from detectors.ocr import MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL, _run_tesseract, ocr_page  # noqa: E402
 from pipelines.image_io import read_image  # noqa: E402
@@ -39,21 +39,19 @@ DOCS = ROOT.parent / "shared" / "data" / "docs"
 
 
 def tesseract_alone(images) -> float:
-    """Seconds for plain tesseract word boxes on every image, side by side as the pipeline runs them: the very
-    invocation the pipeline makes (grey page written as PGM, ``image_to_data``, same config and workers)."""
-    def one(im):
-        grey = grey_of(im)
-        return _run_tesseract(grey, max(MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL * grey.size / 1e6))
-
+    """Seconds for plain tesseract word boxes on every image, one after another as the pipeline runs them: the
+    very invocation the pipeline makes (grey page written as PGM, ``image_to_data``, same config)."""
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=text_mod.OCR_WORKERS) as pool:
-        list(pool.map(one, images))
+    for im in images:
+        grey = grey_of(im)
+        _run_tesseract(grey, max(MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL * grey.size / 1e6))
     return time.perf_counter() - t0
 
 
 def pipeline(redactor, images):
+    """Regions of every image, each its own one-page document, and the seconds that took."""
     t0 = time.perf_counter()
-    regions = redactor.detect(images, 0, document=True)
+    regions = [redactor.detect([im], k, document=True)[0] for k, im in enumerate(images)]
     return regions, time.perf_counter() - t0
 
 
@@ -113,21 +111,31 @@ def main() -> None:
         for m in misses[:60]:
             print("  ", m)
 
-    real = sorted(DOCS.glob("*.png")) if DOCS.exists() else []
+    real = sorted(DOCS.glob("*.png")) + sorted(DOCS.glob("*.pdf")) if DOCS.exists() else []
     if real:
-        print("\nreal scans (../shared/data/docs):")
+        print("\nreal scans (../shared/data/docs; PDFs rendered at 200 dpi, all pages one document):")
         for path in real:
-            im = read_image(path).pages[0]
-            t_t = tesseract_alone([im])
-            regs, t_p = pipeline(redactor, [im])
+            images = read_image(path).pages if path.suffix == ".png" else pdf_pages(path)
+            t_t = tesseract_alone(images)
+            t0 = time.perf_counter()
+            regs = redactor.detect(images, 0, document=True)
+            t_p = time.perf_counter() - t0
             kinds = defaultdict(int)
-            for r in regs[0]:
-                kinds[r.kind] += 1
-            words = ocr_page(im)
-            mask = build_mask(regs[0], im.shape[0], im.shape[1], settings.pad)
-            hidden = [w.text for w in words if mask[int(w.box[1]):int(w.box[3]), int(w.box[0]):int(w.box[2])].mean() > 0.5]
-            print(f"  {path.name}: {dict(kinds)}; {t_p:.2f} s vs tesseract {t_t:.2f} s; masked words: "
-                  f"{' '.join(hidden)[:300]}")
+            hidden = []
+            for im, page_regs in zip(images, regs):
+                for r in page_regs:
+                    kinds[r.kind] += 1
+                mask = build_mask(page_regs, im.shape[0], im.shape[1], settings.pad)
+                hidden += [w.text for w in ocr_page(im)
+                           if mask[int(w.box[1]):int(w.box[3]), int(w.box[0]):int(w.box[2])].mean() > 0.5]
+            print(f"  {path.name} ({len(images)} p.): {dict(kinds)}; {t_p:.2f} s vs tesseract {t_t:.2f} s; "
+                  f"masked words: {' '.join(hidden)[:300]}")
+
+
+def pdf_pages(path: Path) -> list[np.ndarray]:
+    from pdf2image import convert_from_path
+
+    return [np.asarray(p.convert("RGB")) for p in convert_from_path(str(path), dpi=200)]
 
 
 if __name__ == "__main__":

@@ -5,14 +5,18 @@ PERSON entities in the page's ``letters`` view (OCR's 0/O, 1/l confusions undone
 names and calls title-cased sentences names, so lines written mostly in capitals are read again in "word case":
 common English words (the model's own WordNet lemma lists, ``EnglishWords``) in lower case, every other word
 capitalised. Entities must be capitalised where they stand, and a single word that the page also uses in an
-organisation's or product's name (a brand: "Linn Electronics", "Linn dealer") is not taken for a person.
+organisation's or product's name (a brand: "Linn Electronics", "Linn dealer") is not taken for a person. On a
+short line (a title, a cell: NER has no context there) an entity needs a word that is no common English word
+("Volunteer Roster", "Desk Lamp LED" are not people), and entities in a table column of things (Description,
+Item, Product, Department ...) are dropped. An entity grows over a capitalised uncommon word beside it (a first
+name OCR misread: "Anmed Lewis").
 
-Rules add what NER misses: a value after a form label ("Name:", "Patient:", "Account manager:", "Signed by",
-...), the words after "Dear", an honorific (Mr, MRS., Dr ...) and the name after it (the honorific goes too),
-initials ("J. Smith", "Smith, J."), and the cells of a table column headed Name / Employee / Patient / Customer /
-Contact .... Every name word found is then found again wherever else it occurs on the page, or on the other pages
-of the batch ("Mr Smith" three paragraphs later). Terms and allowed strings match OCR-tolerantly: case-folded,
-OCR confusions folded, and within a small edit distance.
+Rules add what NER misses: a value after a form label ("Name:", "Patient:", "Account manager:", "Signed by", ...),
+the words after "Dear" or "colleague", an honorific (Mr, MRS., Dr ...) and the name after it (the honorific goes
+too), initials ("J. Smith", "Smith, J."), and the cells of a table column headed Name / Employee / Patient /
+Customer / Contact .... Every name word found is then found again wherever else it occurs on the page, or on the
+other pages of the batch ("Mr Smith" three paragraphs later). Terms and allowed strings match OCR-tolerantly:
+case-folded, OCR confusions folded, and within a small edit distance.
 """
 from __future__ import annotations
 
@@ -41,7 +45,8 @@ LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|p
           r"|purchaser|buyer|seller|assigned\s+to|handled\s+by|contact\s+person|prepared\s+for|addressee")
 LABEL_RE = re.compile(rf"(?<![A-Za-z])(?:{LABELS})\b\s*(?:[:;,.-]\s*|\n)", re.I)
 # labels that usually come without punctuation: "Dear John,", "Signed by J. Smith"
-BARE_LABEL_RE = re.compile(r"\b(?:dear|(?:signed|prepared|approved|reviewed|referred|authori[sz]ed|witnessed)\s+by"
+BARE_LABEL_RE = re.compile(r"\b(?:dear|colleagues?"
+                           r"|(?:signed|prepared|approved|reviewed|referred|authori[sz]ed|witnessed)\s+by"
                            r"|attn\.?|c/o|care\s+of)[ ]+", re.I)
 LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
 HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+({NAME_SEQ})")
@@ -162,8 +167,11 @@ class NameFinder:
                       else m.group().capitalize(), line)
 
     def _distinctive(self, word: str) -> bool:
-        """A word that is no common English word nor form word, and not an acronym ("HMO"): name evidence."""
+        """A word that is no common English word nor form word, and not an acronym ("HMO"): name evidence. A
+        hyphenated word is when one of its parts is ("Whitfield-Ashworth")."""
         core = _strip(word)
+        if "-" in core.strip("-"):
+            return any(self._distinctive(part) for part in core.split("-"))
         return (core.lower() not in NOT_NAMES and core not in self.english and core.isalpha()
                 and (len(core) >= 4 or not core.isupper()))
 
@@ -187,6 +195,8 @@ class NameFinder:
                     a, b = offset + ent.start_char, offset + ent.end_char
                     if n == 0 and (not _capitalised(text[a:b]) or any(a < e and s < b for s, e in caps_lines)):
                         continue  # lower-case words are not names; capitals are read in word case instead
+                    if n > 0 and not any(c.isupper() for c in ent.text):
+                        continue  # only common words ("LET US" read as "let.us")
                     entities.append((a, b))
                 elif ent.label_ in ("ORG", "PRODUCT", "FAC") and n == 0:
                     brands.update(fold(_strip(w)) for w in ent.text.split())
@@ -241,8 +251,24 @@ class NameFinder:
         """Names on one page (with every recurrence on the page of a word of a name found)."""
         if not page.text.strip():
             return []
-        spans = _with_honorifics(page, self._ner(page) + self._rules(page))
+        spans = _with_honorifics(page, [self._grown(page, s) for s in self._ner(page) + self._rules(page)])
         return spans + propagate(page, name_words(page, spans))
+
+    def _grown(self, page: PageText, span: Span) -> Span:
+        """``span`` grown over a capitalised word just before or after it on its line that is no common word
+        (a first name OCR misread, "Anmed Lewis", that NER left out)."""
+        text = page.letters
+        before = re.search(r"(?<![^\s])(\S+)[ ]+$", text[max(0, span.start - 40):span.start])
+        if before and before.group(1)[:1].isupper() and self._distinctive(before.group(1)) \
+                and before.group(1)[-1].isalpha():
+            span = Span(span.start - len(before.group()), span.end, span.kind, span.score)
+        after = re.match(r"[ ]+(\S+)", text[span.end:span.end + 40])
+        if after and after.group(1)[:1].isupper() and self._distinctive(_strip(after.group(1))) \
+                and text[span.end - 1].isalpha():
+            word = after.group(1)
+            span = Span(span.start, span.end + len(after.group()) - (len(word) - len(word.rstrip(".,;:!?)"))),
+                        span.kind, span.score)
+        return span
 
 
 # table columns whose cells are things, not people: NER's guesses there are dropped ("Whiteboard Markers")
@@ -302,10 +328,12 @@ def _name_span(text: str, start: int, end: int, score: float) -> list[Span]:
     for part in re.finditer(r"[^\n]+", text[start:end]):
         words = [(m.start() + start + part.start(), m.end() + start + part.start(), m.group())
                  for m in re.finditer(r"\S+", part.group())]
-        while words and (_strip(words[-1][2]).lower() in NOT_NAMES | HONORIFIC_WORDS or _numeric(words[-1][2])):
+        while words and (_strip(words[-1][2]).lower() in NOT_NAMES | HONORIFIC_WORDS or _numeric(words[-1][2])
+                         or not any(c.isalpha() for c in words[-1][2])):
             words.pop()
-        while words and (_strip(words[0][2]).lower() in NOT_NAMES or _numeric(words[0][2])):
-            words.pop(0)
+        while words and (_strip(words[0][2]).lower() in NOT_NAMES or _numeric(words[0][2])
+                         or not any(c.isalpha() for c in words[0][2])):
+            words.pop(0)  # form words, numbers, bullets ("¢ Exclusive")
         if words and not all(_strip(w[2]).lower() in HONORIFIC_WORDS for w in words):
             out.append(Span(words[0][0], words[-1][1], PERSON, score))
     return out

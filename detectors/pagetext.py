@@ -3,6 +3,8 @@
 Lines are joined by newlines and words by single spaces; ``word_at`` maps every character to its word. The
 ``digits`` and ``letters`` views have the same length as ``text`` with common OCR confusions undone inside
 tokens that are mostly digits (O->0, l->1, S->5, B->8) or mostly letters (0->o, 1->l, 5->s), so offsets agree.
+``row_cells`` and ``column_under`` read the page as a table: the cells of a visual row, and the cells under a
+column header (for the recognisers' column rules: a column headed Name, Phone, Email ...).
 """
 from __future__ import annotations
 

@@ -1,10 +1,15 @@
 """Recognisers for personal data other than names, over a page's OCR'd text.
 
-Emails and street addresses by pattern; phone numbers by Google's ``phonenumbers`` (international formats) plus
-numbers after a "Tel"/"Phone"/"Mobile" cue; US SSNs with the SSA's validity rules; payment cards only when the
-Luhn check passes; IBANs only when the ISO 13616 mod-97 checksum passes; dates only when a birth cue
-("DOB", "Date of birth", "born") comes shortly before them (other dates are not personal data). Numeric
-recognisers read the page's ``digits`` view, where OCR's O/0, l/1, S/5 confusions are undone.
+Emails and street addresses by pattern; phone numbers by Google's ``phonenumbers`` (international formats; a
+number valid for its region or written like one, also across a line break after "(303)" or "+44") plus numbers
+after a "Tel"/"Phone"/"Mobile" cue; US SSNs with the SSA's validity rules; payment cards only when the Luhn check
+passes (groups of three or more digits, never part of a date) or after a card cue; IBANs when the ISO 13616 mod-97
+checksum passes, or when the text has an IBAN's exact shape (country code, two check digits, the country's length
+in groups of four: OCR misread a character), or after an "IBAN" cue; dates only when a birth cue ("DOB", "Date of
+birth", "born") comes shortly before them (other dates are not personal data). The cells of a table column headed
+Phone / Tel / Mobile, Email / E-mail or IBAN are taken as such even when OCR damaged them (a "+" glued to the cell
+before, an "@" read as "g"). Numeric recognisers read the page's ``digits`` view, where OCR's O/0, l/1, S/5
+confusions are undone.
 
 presidio-analyzer is not used: its recognisers for these types are the same regular expressions and checksums
 (with phonenumbers for phones), it runs a second spaCy pass per page, and it needs its online suffix-list fetch
@@ -27,7 +32,7 @@ PRIORITY = {CARD: 6, IBAN: 6, SSN: 5, EMAIL: 4, DATE_OF_BIRTH: 3, PHONE: 2, ADDR
 AT = r"(?:@|©|®|\(a\)|\(at\)|\[at\])"
 TLDS = r"(?i:com|org|net|edu|gov|info|biz|io|co|uk|ca|au|nz|ie|de|fr|nl|ch|eu|se|dk|fi|pl|cz|jp|cn|br|mx|za)"
 EMAIL_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
-                      rf"[A-Za-z0-9-]+(?:[ ]?\.[ ]?[A-Za-z0-9-]+)*(?:\.[A-Za-z]{{2,}}|[ ]?\.[ ]?{TLDS}\b)")
+                      rf"[A-Za-z0-9-]+(?:[ ]?\.{{1,2}}[ ]?[A-Za-z0-9-]+)*(?:\.[A-Za-z]{{2,}}|[ ]?\.[ ]?{TLDS}\b)")
 # an address cut before its top-level domain, which OCR put on a line of its own ("jane@example." ... "com")
 EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
                            rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?=\s|$)")
@@ -37,7 +42,7 @@ DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]{0,2}[A-Z0-9]){10,30}")
 IBAN_HEAD_RE = re.compile(r"\b([A-Z]{2})([0-9OQDISBZ|]{2})(?=[ \n]{0,2}[A-Z0-9]{4}[ \n]{1,2}[A-Z0-9]{4})")
 IBAN_GROUPED_RE = re.compile(r"\b([A-Z]{2})\d{2}(?:[ \n]{1,2}[A-Z0-9]{4}){2,7}(?:[ \n]{1,2}[A-Z0-9]{1,4})?\b")
-GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,](?=[ \n][A-Z0-9]{1,4}\b)")
+GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,](?=[ \n]?[A-Z0-9]{1,4}\b)")
 IBAN_HEADERS = frozenset({"iban"})
 PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "contact number"})
 EMAIL_HEADERS = frozenset({"email", "e-mail", "emails", "mail"})
@@ -116,7 +121,7 @@ def _emails(page: PageText) -> list[Span]:
     for cell in _column(page, EMAIL_HEADERS):  # a table column of addresses: every cell with an "@" or a dot
         spans = _cell_spans(page, cell, EMAIL, 0.8)
         value = " ".join(text[s.start:s.end] for s in spans)
-        if re.search(rf"{AT}|\w\.\s?\w", value) and sum(c.isalnum() for c in value) >= 5:
+        if re.search(rf"{AT}|\w\s?\.\s?\w", value) and sum(c.isalnum() for c in value) >= 5:
             out += spans
     return out
 
@@ -184,11 +189,11 @@ def _iban_view(page: PageText) -> str:
     "7"), the two check digits after a country code with O/0, S/5 ... undone, and a full stop or comma that OCR
     put between two groups read as a space (same length as the text)."""
     view = list(_sevens(page.digits).upper())
-    upper = page.text.upper()
-    for m in IBAN_HEAD_RE.finditer(upper):
+    upper = list(page.text.upper())
+    for m in GROUP_PUNCT_RE.finditer("".join(upper)):
+        view[m.start()] = upper[m.start()] = " "
+    for m in IBAN_HEAD_RE.finditer("".join(upper)):
         view[m.start():m.end()] = m.group(1) + m.group(2).translate(TO_DIGIT)
-    for m in GROUP_PUNCT_RE.finditer(upper):
-        view[m.start()] = " "
     return "".join(view)
 
 
@@ -247,12 +252,20 @@ def _cell_spans(page: PageText, cell: list[int], kind: str, score: float) -> lis
 def _phones(page: PageText) -> list[Span]:
     out = []
     text = page.digits
-    for region in ("US", "GB"):
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+    one_line = text.replace("\n", " ")  # also a number the line broke ("(303)" / "431-7144")
+    for view, region in [(v, r) for v in (text, one_line) for r in ("US", "GB")]:
+        for match in phonenumbers.PhoneNumberMatcher(view, region, leniency=phonenumbers.Leniency.POSSIBLE):
             raw = re.sub(r"\D", "", match.raw_string)
             # a bare run of digits is an invoice or account number as often as a phone: those need a cue
             formatted = bool(re.search(r"[+()]|\d[ .-]+\d", match.raw_string))
-            if 7 <= len(raw) <= 15 and formatted and not DATE_RE.fullmatch(match.raw_string):
+            head = text[match.start:match.end].split("\n")[0]
+            if view is one_line and (head == match.raw_string or not re.match(r"[+(]", head)
+                                     or sum(c.isdigit() for c in head) >= 7):
+                continue  # across a line break only the start of a number ("+44", "(303)"), not table amounts
+            # a number valid for its region, or one written the way phone numbers are ("80186 16 bit" is not)
+            phone_like = phonenumbers.is_valid_number(match.number) or re.search(r"[+()]|\d{3}[-.]\d{4}",
+                                                                                 match.raw_string)
+            if 7 <= len(raw) <= 15 and formatted and phone_like and not DATE_RE.fullmatch(match.raw_string):
                 out.append(Span(match.start, match.end, PHONE, 0.9))
     for cue in PHONE_CUE.finditer(page.text):
         m = PHONE_AFTER_CUE.match(text, cue.end())

@@ -24,6 +24,7 @@ from detectors.pagetext import PageText, Span
 from redact.regions import TERM, Region
 
 OCR_WORKERS = max(1, min(4, os.cpu_count() or 1))
+JOIN_GAP = 1.0  # boxes of one kind closer than this many line heights on a row are one region
 TEXT_LAYER_LINE_OFFSET = 1_000_000  # OCR'd words merged with a text layer get line ids apart from its lines
 
 
@@ -60,22 +61,42 @@ def merge_spans(spans: Sequence[Span]) -> list[Span]:
 def spans_to_regions(page: PageText, spans: Sequence[Span], detector: str, index: int,
                      grey: np.ndarray | None = None) -> list[Region]:
     """One region per (span, text line): the union of the span's words on that line grown to their ink in the
-    grey page (``detectors.inkcover``; without the page, padded by a share of the line height)."""
+    grey page (``detectors.inkcover``; without the page, padded by a share of the line height). Boxes of one kind
+    side by side on a visual row (the pieces of an address OCR split into words of different lines) are joined
+    first, so that the ink between them goes too."""
     line_height: dict[int, float] = {}
     for line in {w.line for w in page.words}:
         heights = [w.box[3] - w.box[1] for w in page.words if w.line == line and len(w.text) >= 2]
         line_height[line] = float(np.median(heights)) if heights else 0.0
-    regions = []
+    boxes: list[tuple[str, list[float], float, float]] = []  # kind, box, line height, score
     for span in spans:
         by_line: dict[int, list[Word]] = {}
         for i in page.words_in(span.start, span.end):
             by_line.setdefault(page.words[i].line, []).append(page.words[i])
         for line, words in by_line.items():
-            box = (min(w.box[0] for w in words), min(w.box[1] for w in words),
-                   max(w.box[2] for w in words), max(w.box[3] for w in words))
-            h = line_height.get(line, 0.0) or (box[3] - box[1])
-            regions.append(Region(span.kind, ink_box(grey, box, h), span.score, detector, index))
-    return regions
+            box = [min(w.box[0] for w in words), min(w.box[1] for w in words),
+                   max(w.box[2] for w in words), max(w.box[3] for w in words)]
+            boxes.append((span.kind, box, line_height.get(line, 0.0) or (box[3] - box[1]), span.score))
+    merged = _join_side_by_side(boxes)
+    return [Region(kind, ink_box(grey, tuple(box), h), score, detector, index) for kind, box, h, score in merged]
+
+
+def _join_side_by_side(boxes):
+    """Boxes of one kind that overlap or sit side by side on one row (a gap under ``JOIN_GAP`` line heights)
+    joined into one."""
+    out: list[tuple[str, list[float], float, float]] = []
+    for kind, box, h, score in sorted(boxes, key=lambda b: (b[0], b[1][0])):
+        for k, (kind2, box2, h2, score2) in enumerate(out):
+            overlap = min(box[3], box2[3]) - max(box[1], box2[1])
+            gap = max(box[0], box2[0]) - min(box[2], box2[2])
+            if kind2 == kind and overlap > 0.5 * min(box[3] - box[1], box2[3] - box2[1]) \
+                    and gap < JOIN_GAP * max(h, h2):
+                out[k] = (kind, [min(box[0], box2[0]), min(box[1], box2[1]), max(box[2], box2[2]),
+                                 max(box[3], box2[3])], max(h, h2), max(score, score2))
+                break
+        else:
+            out.append((kind, list(box), h, score))
+    return out
 
 
 def _tesseract_version() -> str:

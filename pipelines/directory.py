@@ -53,8 +53,17 @@ def plan(inputs: list[Path], out_dir: Path, kinds: set[str]) -> list[tuple[Path,
             base = src if len(inputs) == 1 else src.parent
         for f in files:
             if file_kind(f) in kinds and TEMP_MARK not in f.name:
+                if out_dir.resolve() in f.resolve().parents:  # a link to a file the output would replace
+                    raise UsageError(f"input {f} links to {f.resolve()}, inside the output folder {out_dir}; "
+                                     f"choose an output outside the inputs")
                 rel = f.relative_to(base)
                 pairs.append((f, out_dir / rel.parent / output_name(f)))
+    first_input: dict[Path, Path] = {}
+    for f, dst in pairs:  # clip.mov and clip.mp4, or two input folders of the same name
+        other = first_input.setdefault(dst, f)
+        if other != f:
+            raise UsageError(f"inputs {other} and {f} would both be written to {dst}; rename one, or redact them "
+                             f"into different output folders")
     return pairs
 
 

@@ -14,5 +14,5 @@ def redact_image_file(job, src: Path, dst: Path):
     redactor = job.redactor
     regions = redactor.detect(loaded.pages, 0, document)
     outs = redactor.apply(loaded.pages, regions, PAGE if document else PHOTO)
-    write_image(dst, outs, loaded.format, loaded.modes)
+    write_image(dst, outs, loaded.format, loaded.modes, loaded.durations)
     return [r for page in regions for r in page]

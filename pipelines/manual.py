@@ -42,7 +42,7 @@ def _pipeline_for(mask_path: Path):
         mask = read_mask(mask_path, h, w)
         domain = PAGE if looks_like_page(loaded.pages[0]) else PHOTO
         outs = job.redactor.fill.fill(loaded.pages, [mask] * len(loaded.pages), domain)
-        write_image(dst, outs, loaded.format, loaded.modes)
+        write_image(dst, outs, loaded.format, loaded.modes, loaded.durations)
         return Outcome(regions=[r for i in range(len(outs)) for r in mask_regions(mask, i)], pages=len(outs))
 
     return pipeline

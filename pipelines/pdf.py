@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import warnings
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pypdf
 from pdf2image import convert_from_path
+from PIL import Image
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
 
 from detectors.base import Word
@@ -124,8 +126,11 @@ class PdfSource:
     def render(self, first: int, last: int, dpi: int) -> list[np.ndarray]:
         """Pages ``first``..``last`` (0-based, inclusive) as RGB arrays, /Rotate applied, the MediaBox shown."""
         try:
-            images = convert_from_path(self.path, dpi=dpi, first_page=first + 1, last_page=last + 1,
-                                       timeout=POPPLER_SECONDS_PER_PAGE * (last - first + 1), **self.poppler_passwords)
+            with warnings.catch_warnings():  # page_dpi keeps pages within MAX_PIXELS; PIL warns from 89 MP on
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                images = convert_from_path(self.path, dpi=dpi, first_page=first + 1, last_page=last + 1,
+                                           timeout=POPPLER_SECONDS_PER_PAGE * (last - first + 1),
+                                           **self.poppler_passwords)
         except (PDFPageCountError, PDFSyntaxError) as exc:
             raise InputError(f"poppler cannot render the PDF ({_short(exc)})") from exc
         except PDFInfoNotInstalledError as exc:

@@ -1,15 +1,20 @@
 """Video files: every frame is detected, detections are tracked, and the frames are re-encoded as H.264 MP4.
 
-Three stages run at once, joined by bounded queues (memory does not grow with the video's length):
+The stages run at once, joined by bounded queues (memory does not grow with the video's length):
 
-    decoder thread  --frames-->  main thread: detect a batch, track, fill  --frames-->  encoder thread
+    decoder thread  --frames-->  main thread: track, fill  --frames-->  encoder thread
+                                      |  ^
+                    batches of frames v  | their regions, in order
+                              detection worker threads
 
 The decoder (PyAV/FFmpeg: any container and codec FFmpeg reads) turns frames upright (the display rotation) and
-also makes the small copy the detectors see (``Settings.video_detect_side``); the main thread detects frames in
-batches, links the detections into tracks (``pipelines.tracking``), and fills each frame once the tracker says
-its regions are final (a few frames later); the encoder writes libx264 with the input's size, frame timestamps
-(so frame rate, time base, frame count and duration), display rotation, and copies the audio packets unchanged.
-Any error in any stage stops all three; the job then removes the partial output (fail closed).
+also makes the small copy the detectors see (``Settings.video_detect_side``); the main thread hands batches of
+frames to the detection workers (one per core on the CPU, each with one torch thread; one on a GPU), takes
+their regions back in frame order, links them into tracks (``pipelines.tracking``), and fills each frame once
+the tracker says its regions are final (a few frames later) while the workers detect the next batches; the
+encoder writes libx264 with the input's size, frame timestamps (so frame rate, time base, frame count and
+duration), display rotation, and copies the audio packets unchanged. Any error in any stage stops them all;
+the job then removes the partial output (fail closed).
 """
 from __future__ import annotations
 
@@ -28,7 +33,6 @@ import av
 import cv2
 import numpy as np
 
-from inpaint.base import composite
 from pipelines.redactor import PHOTO
 from pipelines.tracking import Tracker
 from redact.errors import InputError
@@ -40,7 +44,7 @@ QUEUE_FRAMES = 2 * BATCH  # frames each queue may hold
 GAP_SECONDS = 0.4  # a track is masked (and linked) through detector misses this long
 EDGE_SECONDS = 0.15  # and this long before its first and after its last detection
 X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
-FILL_SIDE = 64  # telea/ns cost grows with the hole's area: larger holes are filled at reduced size
+FILL_SIDE = 48  # telea/ns cost grows with the hole's area: larger holes are filled at reduced size
 SLOW_FILLS = ("telea", "ns")
 MP4_AUDIO = {"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"}  # audio the MP4 muxer takes as is
 END = None

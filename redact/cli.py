@@ -227,7 +227,7 @@ def pdf(src, out, audit_path, log_json, **options):
               help="H.264 quality: 0 lossless, 18 (default) visually lossless, 23 smaller files.")
 @click.option("--no-audio", "no_audio", is_flag=True, help="Drop the audio (default: copied unchanged).")
 @click.option("--detect-side", "video_detect_side", default=None, type=click.IntRange(0),
-              help="Longest side of the frames the detectors see (default 640; 0: full size, slower).")
+              help="Longest side of the frames the detectors see (default 480; 0: full size, slower).")
 @job_options
 @handle_errors
 def video(src, out, no_audio, audit_path, log_json, **options):

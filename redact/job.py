@@ -89,7 +89,7 @@ class Job:
             return
         self._started = True
         models = self.redactor.model_ids()
-        self.audit.write("job", command=self.command, version=__version__, settings=self.settings.to_record(),
+        self.audit.write("job", command=self.command, version=__version__, settings=audit_settings(self.settings),
                          models=models, fingerprint=self.settings.fingerprint(models), device=self.redactor.device,
                          host=platform.node(), python=platform.python_version(), cwd=os.getcwd(),
                          **self._job_notes)
@@ -141,6 +141,7 @@ class Job:
                     raise InputError(f"unsupported file type {src.suffix or '(no extension)'}")
                 pipeline = _pipeline(kind)
             dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)  # a leftover (or a planted link) must not be written through
             outcome = pipeline(self, src, tmp)
             if not isinstance(outcome, Outcome):
                 outcome = Outcome(regions=list(outcome))
@@ -153,7 +154,7 @@ class Job:
         except Exception as exc:  # fail closed: no output, one line, an audit record, next file
             tmp.unlink(missing_ok=True)
             message = one_line(exc)
-            self.console.error(src, message)
+            self.console.error(printable(src), message)
             result = FileResult(src, dst, "failed", message, seconds=time.perf_counter() - t0)
             self.audit.write("file", input=str(src), output=None, status="failed", error=message,
                              input_sha256=input_sha256 or _safe_sha(src), seconds=round(result.seconds, 3))
@@ -259,6 +260,20 @@ def recover_last_done(audit_path: Path, state: JobState) -> bool:
     state.record_done(Path(rec["input"]), dst, rec["input_sha256"], rec["fingerprint"], list(rec.get("models") or {}),
                       rec["output_sha256"], rec.get("time"))
     return True
+
+
+def audit_settings(settings: Settings) -> dict:
+    """The settings for the job record, with --terms and --allow only counted: the terms are the very names that
+    are removed, and the audit never holds what was removed."""
+    rec = settings.to_record()
+    for key in ("terms", "allow"):
+        rec[key] = f"{len(rec[key])} string(s), not recorded" if rec[key] else []
+    return rec
+
+
+def printable(path) -> str:
+    """A path on one line: control characters of a file name (a newline) shown escaped, as Python writes them."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
 
 
 def _safe_sha(path: Path) -> str | None:

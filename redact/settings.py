@@ -37,7 +37,7 @@ class Settings:
     # video
     crf: int = 18
     audio: bool = True
-    video_detect_side: int = 640  # longest side of the frame the detectors see in videos (speed; 0: full size)
+    video_detect_side: int = 480  # longest side of the frame the detectors see in videos (speed; 0: full size)
     # logos
     logos: str | None = None  # folder of reference logos
     logo_threshold: float = 0.85  # minimum logo match score (colour-fitted correlation with the reference) kept

@@ -12,6 +12,8 @@ It knows nothing of how the output was made, so it checks any tool's output the 
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import av
@@ -56,10 +58,23 @@ def decode_rgb(path, limit: int | None = None) -> list[np.ndarray]:
 
 
 def _faces(mtcnn, frames: list[np.ndarray], batch: int = 8):
-    res = []
-    for i in range(0, len(frames), batch):
+    """Faces above FACE_PROB per frame. Batches run side by side in threads with one torch thread each: torch's
+    own intra-op threads wait on each other at every layer, which on a busy machine made this check several
+    times slower (82 s instead of 10 s for one clip)."""
+
+    def detect(start: int):
         with torch.inference_mode():  # not torch.set_grad_enabled(False): that would leak into other tests
-            boxes, probs, points = mtcnn.detect(np.stack(frames[i:i + batch]), landmarks=True)
+            return mtcnn.detect(np.stack(frames[start:start + batch]), landmarks=True)
+
+    res = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+            found = list(pool.map(detect, range(0, len(frames), batch)))
+    finally:
+        torch.set_num_threads(threads)
+    for boxes, probs, points in found:
         for b, p, lm in zip(boxes, probs, points):
             if b is None:
                 res.append([])

@@ -116,6 +116,19 @@ def test_a_name_over_two_lines_gives_one_region_per_line(detector):
         assert x0 < word.box[0] and y0 < word.box[1] and x1 > word.box[2] and y1 > word.box[3]  # padded
 
 
+def test_pieces_of_one_item_side_by_side_are_one_region(detector):
+    from detectors.pagetext import Span
+    from detectors.text import spans_to_regions
+
+    # OCR put the end of an address in a line of its own, leaving a letter between the two boxes
+    words = [Word("margaret.", (10, 5, 118, 25), 90.0, 0), Word("thomasgexample", (130, 5, 300, 25), 90.0, 0),
+             Word(".net", (316, 5, 364, 25), 90.0, 1), Word("Sales", (600, 5, 660, 25), 90.0, 1)]
+    page = PageText(words)
+    spans = [Span(page.word_start[i], page.word_start[i] + len(words[i].text), EMAIL) for i in range(3)]
+    regions = spans_to_regions(page, spans, "pii", 0)
+    assert len(regions) == 1 and regions[0].box[0] < 10 and regions[0].box[2] > 364 and regions[0].box[2] < 600
+
+
 def cells_of(rows: list[list[tuple[int, str]]]) -> list[Word]:
     """Table rows as OCR gives them: each row a list of (x, cell text), 12 px per character, 30 px per row."""
     out = []
@@ -141,6 +154,29 @@ def test_table_column_headed_name_is_names_and_other_columns_are_not(detector):
         assert word not in people, (word, people)
 
 
+def test_phone_email_and_iban_columns_and_a_description_column(detector):
+    rows = [[(10, "NAME"), (300, "PHONE"), (600, "EMAIL"), (1000, "IBAN")],
+            [(10, "Ahmed Lewis"), (300, "SUPPOR#49 30 9375454"), (600, "lars . floresgexample . net"),
+             (1000, "DE81 3222 8438 2255 7211 9S")],
+            [(10, "Mei Young"), (300, "+33 1 18 98 32 39"), (600, "mei.young@corp.example."),
+             (1000, "GB82 WEST 1234 5698 7654 32")],
+            [(10, "Prepared by Ahmed Lewis on 12 January 2023 for the board.")],
+            [], [], [],
+            [(10, "QTY"), (100, "DESCRIPTION"), (600, "TOTAL")],
+            [(10, "2"), (100, "Whiteboard Markers"), (600, "12.00")],
+            [(10, "1"), (100, "Desk Lamp LED"), (600, "40.00")]]
+    page = PageText(cells_of(rows))
+    spans = detector.spans(page)
+    by_kind = {k: " ".join(page.text[s.start:s.end] for s in spans if s.kind == k) for k in (PHONE, EMAIL, IBAN)}
+    # OCR glued "+" to the cell before it and misread "@" as "g": the column headers still say what the cells are
+    for kind, piece in ((PHONE, "9375454"), (PHONE, "+33 1 18 98 32 39"), (EMAIL, "floresgexample"),
+                        (EMAIL, "mei.young@corp.example."), (IBAN, "9S"), (IBAN, "GB82 WEST")):
+        assert piece in by_kind[kind], (kind, piece, by_kind)
+    masked = {page.words[i].text for s in spans for i in page.words_in(s.start, s.end)}
+    # the sentence under the table is not a cell of it; product names are no people
+    assert not masked & {"Prepared", "January", "2023", "board.", "Whiteboard", "Markers", "Desk", "Lamp"}, masked
+
+
 def test_all_caps_sentences_and_honorifics(detector):
     spans = found(detector, ["MRS. JOSHUA SCOTT", "I HAVE COPIED MY COLLEAGUE SIOBHAN DUBOIS ON THIS LETTER.",
                              "A MEMBER OF OUR TEAM WILL ARRANGE A CONVENIENT APPOINTMENT.",
@@ -154,8 +190,20 @@ def test_all_caps_sentences_and_honorifics(detector):
 
 def test_a_brand_and_common_words_are_not_people(detector):
     spans = found(detector, ["The LinnSequencer is a composition tool.", "See your Linn dealer today.",
-                             "Linn Electronics, Inc.", "Employee Directory", "Plan: Basic HMO"])
+                             "Linn Electronics, Inc.", "Employee Directory", "Plan: Basic HMO", "Volunteer Roster",
+                             "¢ Exclusive real-time ERASE function makes editing FAST.",
+                             "IF ANY OF THE INFORMATION BELOW IS INCORRECT, PLEASE LET.US KNOW.",
+                             "Uses an 8 MHz 80186 16 bit computer for FAST operation."])
     assert not [t for k, t in spans if k == PERSON], spans
+    assert not [t for k, t in spans if k == PHONE], spans  # "80186 16" is no phone number
+
+
+def test_a_phone_number_the_line_broke_and_a_name_ocr_misread(detector):
+    spans = found(detector, ["If you have any questions, please call John Brown on (303)",
+                             "431-7144 or write to us. I have copied my colleague Anmed Lewis on this.",
+                             "Tel: +49 30 5121084", "12 January 2023"])
+    assert (PHONE, "(303)\n431-7144") in spans and not any(k == PHONE and "January" in t for k, t in spans)
+    assert (PERSON, "Anmed Lewis") in spans  # after "colleague"; "Anmed" is no English word
 
 
 def test_ocr_damaged_emails_cards_and_ibans(detector):

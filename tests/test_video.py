@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 
 from conftest import SAMPLES, shared
 from leak_check import check, decode_rgb, make_mtcnn
@@ -199,7 +200,9 @@ def test_faces_hidden_from_the_detector_for_a_few_frames_stay_masked(job, mtcnn,
     found = job.redactor.detector("faces").faces(inputs[8:11])
     assert not any(found), "precondition: the detector misses the covered face"
     dst = tmp_path / "out.mp4"
+    threads = torch.get_num_threads()
     assert job.process(src, dst).status == "ok"
+    assert torch.get_num_threads() == threads  # the pipeline's one-thread detection on the CPU is undone
     outputs = decode_rgb(dst)
     # the forehead stays visible above the 'hand': it must be filled on the missed frames too
     ref = job.redactor.detector("faces").faces(inputs[7:8])[0][0]
@@ -267,6 +270,26 @@ def test_probe_error_type():
 
     with pytest.raises(InputError, match="empty"):
         probe(Path("/dev/null"))
+
+
+def test_fill_never_reads_the_pixels_under_the_mask_and_touches_nothing_else(job, first_frames):
+    """The video fill works on crops, at reduced size for large holes: still irreversible, still local."""
+    from pipelines.video import fill_frames
+
+    frame = first_frames[0]
+    regions = [Region(FACE, (160, 0, 420, 360), 0.99, "mtcnn"),  # a close-up face: filled at reduced size
+               Region(FACE, (560, 40, 590, 75), 0.99, "mtcnn")]  # a small one, far away: filled as it is
+    mask = np.zeros(frame.shape[:2], bool)
+    for r in regions:
+        x0, y0, x1, y1 = (int(v) for v in r.padded(job.settings.pad).clipped(640, 360).box)
+        mask[y0:y1, x0:x1] = True
+    noise = np.random.default_rng(3).integers(0, 256, frame.shape, dtype=np.uint8)
+    other = np.where(mask[..., None], noise, frame)  # the same frame, other content under the mask
+    a, b, bare = fill_frames(job.redactor, [frame, other, frame], [regions, regions, []])
+    assert np.array_equal(a, b)  # what lands in the mask does not depend on what was there
+    assert np.array_equal(a[~mask], frame[~mask])  # only masked pixels change
+    assert np.abs(a[mask].astype(np.int16) - frame[mask]).mean() > 12  # and they did change
+    assert bare is frame  # a frame without regions is passed through untouched
 
 
 # -- the tracker on its own ---------------------------------------------------------------------------------
