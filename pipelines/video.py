@@ -38,9 +38,10 @@ from pipelines.tracking import Tracker
 from redact.errors import InputError
 from redact.regions import build_mask
 
-BATCH = 8  # frames per detection batch (the detector and a GPU fill are batched)
+BATCH_GPU = 8  # frames per detection batch on a GPU (the detector and a GPU fill are batched)
+BATCH_CPU = 4  # and on the CPU, where 4 measured faster than 8 (37 against 41 ms of CPU time a frame)
 DETECT_WORKERS = 4  # at most this many batches detected at once on the CPU (one per core)
-QUEUE_FRAMES = 2 * BATCH  # frames each queue may hold
+QUEUE_FRAMES = 16  # frames each queue may hold
 GAP_SECONDS = 0.4  # a track is masked (and linked) through detector misses this long
 EDGE_SECONDS = 0.15  # and this long before its first and after its last detection
 X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
@@ -384,6 +385,7 @@ def redact_video_file(job, src: Path, dst: Path):
                       post=max(2, round(EDGE_SECONDS * fps)))
     workers = _detect_workers(redactor)
     on_cpu = str(redactor.device).startswith("cpu")
+    batch_size = BATCH_CPU if on_cpu else BATCH_GPU
     stop = threading.Event()
     decoded: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
     filled: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
@@ -401,7 +403,7 @@ def redact_video_file(job, src: Path, dst: Path):
             while True:
                 while not finished and len(detecting) <= workers:  # every worker busy, the next batch read
                     batch = []
-                    while len(batch) < BATCH:
+                    while len(batch) < batch_size:
                         item = _get(decoded, stop, decoder)
                         if item is END:
                             finished = True

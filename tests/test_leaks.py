@@ -11,6 +11,7 @@ import json
 import os
 import re
 import struct
+import warnings
 import zlib
 from fractions import Fraction
 from pathlib import Path
@@ -299,9 +300,12 @@ def test_a_poster_sized_pdf_page_is_rendered_smaller_quietly(tmp_path, cli_runne
     w.add_blank_page(20000, 20000)
     w.write(src)
     out = tmp_path / "out.pdf"
-    result = invoke(cli_runner, "pdf", src, "-o", out, *FAST)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = invoke(cli_runner, "pdf", src, "-o", out, *FAST)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == ""  # cron-quiet: no DecompressionBombWarning from PIL
+    assert result.output.strip() == ""
+    assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]  # cron-quiet
     page = pypdf.PdfReader(out).pages[0]
     assert [float(v) for v in page.mediabox] == [0, 0, 20000, 20000]
     image = page["/Resources"]["/XObject"]["/Im1"]
