@@ -43,7 +43,8 @@ LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|p
           r"|(?:account\s+|case\s+|relationship\s+)?manager|representative|agent|adviser|advisor|consultant"
           r"|caseworker|supervisor|nurse|dentist|therapist|claimant|defendant|plaintiff|executor|trustee"
           r"|purchaser|buyer|seller|assigned\s+to|handled\s+by|contact\s+person|prepared\s+for|addressee")
-LABEL_RE = re.compile(rf"(?<![A-Za-z])(?:{LABELS})\b\s*(?:[:;,.-]\s*|\n)", re.I)
+# a label ends in ":", ";" or "-", or ends its line (a full stop ends a sentence: "... to the claimant.")
+LABEL_RE = re.compile(rf"(?<![A-Za-z])(?:{LABELS})\b[ ]*(?:[:;-]\s*|,?[ ]*\n)", re.I)
 # labels that usually come without punctuation: "Dear John,", "Signed by J. Smith"
 BARE_LABEL_RE = re.compile(r"\b(?:dear|colleagues?"
                            r"|(?:signed|prepared|approved|reviewed|referred|authori[sz]ed|witnessed)\s+by"
@@ -57,7 +58,7 @@ INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"
 NOT_NAMES = frozenset("""
 the a an and or of for to in on at by with from as is are was be this that these those it its our your their my
 his her we you they he she i n/a na none yes no date dob sex male female address street road city state zip
-country phone tel email mail fax mobile signature signed name names patient employee customer client invoice
+country phone tel email mail fax mobile box signature signed name names patient employee customer client invoice
 total amount due page number no account bank card iban ssn social security birth date department dept company
 inc ltd llc corp co plc gmbh limited office manager director team sir madam sirs whom concern regards sincerely
 faithfully truly best kind thanks thank dear re subject attn attention ref reference item qty quantity
@@ -227,20 +228,23 @@ class NameFinder:
         words = name.split()
         return len(words) == 1 and (fold(_strip(words[0])) in brands or words[0] in self.english)
 
-    @staticmethod
-    def _rules(page: PageText) -> list[Span]:
+    def _rules(self, page: PageText) -> list[Span]:
         text = page.letters
         spans = []
-        labels = [m for m in LABEL_RE.finditer(text) if m.group().strip(" \n").lower() not in WEAK_LABELS]
-        for m in labels + list(BARE_LABEL_RE.finditer(text)):
-            v = LABEL_VALUE_RE.match(text, m.end())
-            if v:
-                spans.extend(_name_span(text, v.start(1), v.end(1), 0.8))
+        labels = [m for m in LABEL_RE.finditer(text)
+                  if ":" in m.group() or m.group().strip(" \n,;-").lower() not in WEAK_LABELS]
+        bare = list(BARE_LABEL_RE.finditer(text))
+        for m in labels + bare:
+            values = [LABEL_VALUE_RE.match(text, m.end())]
             beside = page.right_of(m.end() - 1 - (len(m.group()) - len(m.group().rstrip())))
             if beside is not None:  # a form value to the right of its label
-                v = LABEL_VALUE_RE.match(text, beside)
-                if v:
-                    spans.extend(_name_span(text, v.start(1), v.end(1), 0.8))
+                values.append(LABEL_VALUE_RE.match(text, beside))
+            for v in values:
+                for span in _name_span(text, v.start(1), v.end(1), 0.8) if v else []:
+                    # one common word under a form label is its answer, not a name ("WIDOW", "OTHER"); after
+                    # "Dear" it is a name ("Dear Grace,")
+                    if m in bare or not self._common_word(text[span.start:span.end], set()):
+                        spans.append(span)
         for m in HONORIFIC_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(1), 0.9))
         for m in INITIALS_RE.finditer(text):
@@ -334,7 +338,8 @@ def _name_span(text: str, start: int, end: int, score: float) -> list[Span]:
         while words and (_strip(words[0][2]).lower() in NOT_NAMES or _numeric(words[0][2])
                          or not any(c.isalpha() for c in words[0][2])):
             words.pop(0)  # form words, numbers, bullets ("¢ Exclusive")
-        if words and not all(_strip(w[2]).lower() in HONORIFIC_WORDS for w in words):
+        if words and not all(_strip(w[2]).lower() in HONORIFIC_WORDS or re.fullmatch(r"(?:[A-Za-z]\.)+", w[2])
+                             for w in words):  # honorifics or initials alone ("P.O.", "S.E.") name nobody
             out.append(Span(words[0][0], words[-1][1], PERSON, score))
     return out
 

@@ -36,16 +36,16 @@ EMAIL_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]
 # an address cut before its top-level domain, which OCR put on a line of its own ("jane@example." ... "com")
 EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
                            rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?=\s|$)")
-SSN_RE = re.compile(r"(?<![\d-])(\d{3})[- .]?(\d{2})[- .]?(\d{4})(?![\d-])")
+SSN_RE = re.compile(r"(?<![\d-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\d-])")  # one separator twice, or none
 SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#))?)\b", re.I)
 DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]{0,2}[A-Z0-9]){10,30}")
-IBAN_HEAD_RE = re.compile(r"\b([A-Z]{2})([0-9OQDISBZ|]{2})(?=[ \n]{0,2}[A-Z0-9]{4}[ \n]{1,2}[A-Z0-9]{4})")
+IBAN_HEAD_RE = re.compile(r"\b([A-Z]{2})(\d[0-9OQDISBZ|]|[OQDISBZ|]\d)(?=[ \n]{0,2}[A-Z0-9]{4}[ \n]{1,2}[A-Z0-9]{4})")
 IBAN_GROUPED_RE = re.compile(r"\b([A-Z]{2})\d{2}(?:[ \n]{1,2}[A-Z0-9]{4}){2,7}(?:[ \n]{1,2}[A-Z0-9]{1,4})?\b")
 GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,](?=[ \n]?[A-Z0-9]{1,4}\b)")
 IBAN_HEADERS = frozenset({"iban"})
 PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "contact number"})
-EMAIL_HEADERS = frozenset({"email", "e-mail", "emails", "mail"})
+EMAIL_HEADERS = frozenset({"email", "e-mail", "emails"})
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
 IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){2,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
@@ -121,7 +121,7 @@ def _emails(page: PageText) -> list[Span]:
     for cell in _column(page, EMAIL_HEADERS):  # a table column of addresses: every cell with an "@" or a dot
         spans = _cell_spans(page, cell, EMAIL, 0.8)
         value = " ".join(text[s.start:s.end] for s in spans)
-        if re.search(rf"{AT}|\w\s?\.\s?\w", value) and sum(c.isalnum() for c in value) >= 5:
+        if len(cell) <= 5 and re.search(rf"{AT}|\w\.\w|\.\s?{TLDS}$", value) and sum(c.isalnum() for c in value) >= 5:
             out += spans
     return out
 
@@ -131,7 +131,7 @@ def _ssns(page: PageText) -> list[Span]:
     for m in SSN_RE.finditer(page.digits):
         separated = not m.group(0).isdigit()
         cue = SSN_CUE.search(page.text, max(0, m.start() - 40), m.start())
-        if (separated or cue) and ssn_ok(*m.groups()):
+        if (separated or cue) and ssn_ok(m.group(1), m.group(3), m.group(4)):
             out.append(Span(m.start(), m.end(), SSN, 1.0 if cue else 0.8))
     return out
 
@@ -193,7 +193,8 @@ def _iban_view(page: PageText) -> str:
     for m in GROUP_PUNCT_RE.finditer("".join(upper)):
         view[m.start()] = upper[m.start()] = " "
     for m in IBAN_HEAD_RE.finditer("".join(upper)):
-        view[m.start():m.end()] = m.group(1) + m.group(2).translate(TO_DIGIT)
+        if m.group(1) in IBAN_LENGTHS:
+            view[m.start():m.end()] = m.group(1) + m.group(2).translate(TO_DIGIT)
     return "".join(view)
 
 
@@ -214,7 +215,7 @@ def _ibans(page: PageText) -> list[Span]:
                 out.append(Span(m.start(), m.start() + 4 + g.end(), IBAN, 0.8))
                 break
     starts = [start for cue in IBAN_CUE.finditer(page.text.upper()) for start in _after(page, cue)]
-    starts += [min(page.word_start[j] for j in cell) for cell in _column(page, IBAN_HEADERS)]
+    starts += [min(page.word_start[j] for j in cell) for cell in _column(page, IBAN_HEADERS) if len(cell) <= 9]
     for start in starts:
         m = IBAN_SHAPE_RE.match(view, start)
         if m and not any(s.start < m.end() and m.start() < s.end for s in out):
@@ -231,8 +232,9 @@ def _checked_ibans(view: str) -> list[Span]:
     for m in IBAN_RE.finditer(view):
         text = m.group()
         # the pattern is greedy (it may run into the next word): the longest prefix that checks out is the IBAN
+        # (and holds digits: every IBAN's account number has many; "TH15 FORM YOUR ..." is no IBAN by chance)
         for end in range(len(text), 14, -1):
-            if not text[end - 1].isspace() and iban_ok(text[:end]):
+            if not text[end - 1].isspace() and sum(c.isdigit() for c in text[4:end]) >= 8 and iban_ok(text[:end]):
                 out.append(Span(m.start(), m.start() + end, IBAN))
                 break
     return out
@@ -263,7 +265,7 @@ def _phones(page: PageText) -> list[Span]:
                                      or sum(c.isdigit() for c in head) >= 7):
                 continue  # across a line break only the start of a number ("+44", "(303)"), not table amounts
             # a number valid for its region, or one written the way phone numbers are ("80186 16 bit" is not)
-            phone_like = phonenumbers.is_valid_number(match.number) or re.search(r"[+()]|\d{3}[-.]\d{4}",
+            phone_like = phonenumbers.is_valid_number(match.number) or re.search(r"[+()]|(?<!\d)\d{3}[-.]\d{4}",
                                                                                  match.raw_string)
             if 7 <= len(raw) <= 15 and formatted and phone_like and not DATE_RE.fullmatch(match.raw_string):
                 out.append(Span(match.start, match.end, PHONE, 0.9))
@@ -273,7 +275,9 @@ def _phones(page: PageText) -> list[Span]:
             out.append(Span(m.start(), m.end(), PHONE))
     for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits
         spans = _cell_spans(page, cell, PHONE, 0.8)
-        if 7 <= sum(c.isdigit() for s in spans for c in text[s.start:s.end]) <= 15:
+        value = "".join(text[s.start:s.end] for s in spans)
+        if len(cell) <= 7 and 7 <= sum(c.isdigit() for c in value) <= 15 \
+                and sum(c.isdigit() for c in value) > sum(c.isalpha() for c in value):
             out += spans
     return out
 

@@ -78,18 +78,27 @@ def _av_error(exc: Exception) -> InputError:
     return InputError(f"corrupt, truncated or unreadable video ({text})")
 
 
+MAX_VIDEO_PIXELS = 40_000_000  # per frame: 8K UHD (7680 x 4320) is 33 MP
+
+
 def probe(src: Path) -> VideoInfo:
     """The video's geometry and timing; InputError for anything that is not a readable video."""
     if not src.exists() or src.stat().st_size == 0:
         raise InputError("empty file (zero length)")
     try:
         with av.open(str(src)) as container:
+            fmt = container.format.name
+            if fmt == "image2" or fmt.endswith("_pipe"):  # FFmpeg reads a still image as a one-frame video
+                raise InputError(f"not a video: the content is a still image ({fmt.removesuffix('_pipe')})")
             if not container.streams.video:
                 raise InputError("no video stream in the file")
             v = container.streams.video[0]
             width, height = v.codec_context.width, v.codec_context.height
             if not width or not height:
                 raise InputError("video stream has no frame size")
+            if width * height > MAX_VIDEO_PIXELS:  # before any frame is decoded: queues hold dozens of them
+                raise InputError(f"video frames too large: {width} x {height} pixels "
+                                 f"(limit {MAX_VIDEO_PIXELS:,}, about 8K)")
             rate = v.average_rate or v.guessed_rate or v.base_rate or Fraction(25)
             time_base = v.time_base or Fraction(1, 90000)
             size = src.stat().st_size

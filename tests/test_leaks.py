@@ -369,8 +369,6 @@ def test_video_metadata_subtitles_and_chapters_are_not_copied(tmp_path, cli_runn
                 assert not any(SECRET in str(v) for v in s.metadata.values())
 
 
-@pytest.mark.xfail(strict=True, reason="pipelines/video.py: a PNG named .mp4 is read by FFmpeg's image demuxer and "
-                                       "written as a one-frame MP4 instead of failing as 'not a video'")
 def test_an_image_named_like_a_video_fails(tmp_path, cli_runner):
     src = tmp_path / "in"
     src.mkdir()
@@ -380,8 +378,6 @@ def test_an_image_named_like_a_video_fails(tmp_path, cli_runner):
     assert not (tmp_path / "out" / "holiday.mp4").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="pipelines/video.py: no frame-size limit: a 354 KB H.264 file with 120 MP "
-                                       "frames is accepted (2.7 GB per frame in flight; dozens of frames are queued)")
 def test_a_video_with_enormous_frames_is_refused_before_decoding(tmp_path):
     from pipelines.video import probe
     from redact.errors import InputError
