@@ -48,7 +48,7 @@ LABEL_RE = re.compile(rf"(?<![A-Za-z])(?:{LABELS})\b[ ]*(?:[:;-]\s*|,?[ ]*\n)", 
 # labels that usually come without punctuation: "Dear John,", "Signed by J. Smith"
 BARE_LABEL_RE = re.compile(r"\b(?:dear|colleagues?"
                            r"|(?:signed|prepared|approved|reviewed|referred|authori[sz]ed|witnessed)\s+by"
-                           r"|attn\.?|c/o|care\s+of)[ ]+", re.I)
+                           r"|attn\.?|c/o|care\s+of)(?:[ ]+|[ ]*\n[ ]*)", re.I)
 LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
 HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+({NAME_SEQ})")
 INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"  # J. Smith, J.R. Smith

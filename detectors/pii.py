@@ -36,7 +36,7 @@ EMAIL_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]
 # an address cut before its top-level domain, which OCR put on a line of its own ("jane@example." ... "com")
 EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
                            rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?=\s|$)")
-SSN_RE = re.compile(r"(?<![\d-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\d-])")  # one separator twice, or none
+SSN_RE = re.compile(r"(?<![\d-])(\d{3})((?:[ ]?[-.][ ]?|[ ])?)(\d{2})((?:[ ]?[-.][ ]?|[ ])?)(\d{4})(?![\d-])")
 SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#))?)\b", re.I)
 DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]{0,2}[A-Z0-9]){10,30}")
@@ -46,11 +46,12 @@ GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,](?=[ \n]?[A-Z0-9]{1,4}\b)")
 IBAN_HEADERS = frozenset({"iban"})
 PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "contact number"})
 EMAIL_HEADERS = frozenset({"email", "e-mail", "emails"})
+EMAIL_CUE = re.compile(r"\be-?mail(?:\s+address)?\s*:[ ]*", re.I)
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
 IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){2,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
-CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[ -]\d{3,6}){2,4}(?![\d])")
+CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ -]\d{3,6}){2,4}(?![\d])")  # OCR may add a "." after a group
 SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
@@ -118,6 +119,12 @@ def _emails(page: PageText) -> list[Span]:
         tail = page.beside(word_end - 1)  # the domain's end, beside the head on the same row but another line
         if tail is not None and re.fullmatch(rf"\.?{TLDS}[.,;]?", text[tail[0]:tail[1]]):
             out += [Span(start, end, EMAIL, 0.9), Span(tail[0], tail[1], EMAIL, 0.9)]
+    for cue in EMAIL_CUE.finditer(page.text):  # after "Email:", the rest of the line if it has an "@"
+        for start in _after(page, cue):
+            end = page.line_of(start)[1] if start < len(text) else start
+            value = text[start:end]
+            if re.search(AT, value) and len(value.split()) <= 6 and not any(s.start <= start < s.end for s in out):
+                out.append(Span(start, end, EMAIL, 0.9))
     for cell in _column(page, EMAIL_HEADERS):  # a table column of addresses: every cell with an "@" or a dot
         spans = _cell_spans(page, cell, EMAIL, 0.8)
         value = " ".join(text[s.start:s.end] for s in spans)
@@ -127,11 +134,16 @@ def _emails(page: PageText) -> list[Span]:
 
 
 def _ssns(page: PageText) -> list[Span]:
+    """123-45-6789 (one separator twice) within the SSA's rules; after an SSN cue any 3-2-4 digits (OCR may have
+    misread a digit or a separator), a bare run of nine included."""
     out = []
     for m in SSN_RE.finditer(page.digits):
-        separated = not m.group(0).isdigit()
+        area, sep1, group, sep2, serial = m.groups()
+        sep1, sep2 = sep1.strip() or sep1, sep2.strip() or sep2
         cue = SSN_CUE.search(page.text, max(0, m.start() - 40), m.start())
-        if (separated or cue) and ssn_ok(m.group(1), m.group(3), m.group(4)):
+        if cue and any(c.isdigit() for c in page.text[cue.end():m.start()]):
+            cue = None  # the cue is another number's
+        if cue or (sep1 and sep1 == sep2 and ssn_ok(area, group, serial)):
             out.append(Span(m.start(), m.end(), SSN, 1.0 if cue else 0.8))
     return out
 

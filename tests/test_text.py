@@ -198,6 +198,14 @@ def test_a_brand_and_common_words_are_not_people(detector):
     assert not [t for k, t in spans if k == PHONE], spans  # "80186 16" is no phone number
 
 
+def test_values_after_a_cue_that_ocr_damaged(detector):
+    spans = found(detector, ["Your Social Security number is recorded as 952-93-3698.",
+                             "Email: deborah. pet rov@example. com", "SSN: 107 -08-1381"])
+    assert (SSN, "952-93-3698") in spans  # an area of 9xx is no SSN, but after the cue OCR misread a digit
+    assert (SSN, "107 -08-1381") in spans
+    assert (EMAIL, "deborah. pet rov@example. com") in spans
+
+
 def test_a_phone_number_the_line_broke_and_a_name_ocr_misread(detector):
     spans = found(detector, ["If you have any questions, please call John Brown on (303)",
                              "431-7144 or write to us. I have copied my colleague Anmed Lewis on this.",
