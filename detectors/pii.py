@@ -55,13 +55,13 @@ CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ -]\d{3,6}){2,4}(?![\d])")  # OCR m
 SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
-PHONE_AFTER_CUE = re.compile(r"\+?\(?\d[\d ()./-]{5,18}\d")
+PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|-]{5,18}\d")  # "+33 I 25 ...": OCR's I for 1
 DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
                      re.I)
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 DATE_RE = re.compile(
-    r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
+    r"\b(?:\d{1,2}[/.-][ ]?\d{1,2}[/.-][ ]?\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS},?\s+\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})",
     re.I)
 STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|way|terrace|ter"
@@ -72,7 +72,8 @@ STREET_RE = re.compile(
     rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
-CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3},\s*[A-Z]{2}(?:,?\s+|-)\d{5}(?:-\d{4})?\b")
+CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}(?:,?\s+|-)"
+                         r"\d{5}(?:-\d{4})?\b")
 UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
                             r"[A-Z]{1,2}\d[A-Z\d]?(?:\s|\.\s?)?\d[A-Z]{2}\b")
 IBAN_LENGTHS = {"AD": 24, "AT": 20, "BE": 16, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24,
@@ -282,9 +283,10 @@ def _phones(page: PageText) -> list[Span]:
             if 7 <= len(raw) <= 15 and formatted and phone_like and not DATE_RE.fullmatch(match.raw_string):
                 out.append(Span(match.start, match.end, PHONE, 0.9))
     for cue in PHONE_CUE.finditer(page.text):
-        m = PHONE_AFTER_CUE.match(text, cue.end())
-        if m and 7 <= len(re.sub(r"\D", "", m.group())) <= 15:
-            out.append(Span(m.start(), m.end(), PHONE))
+        for start in _after(page, cue):  # right after the cue, or the value beside a form label
+            m = PHONE_AFTER_CUE.match(text, start)
+            if m and 7 <= sum(c.isdigit() or c in "Il|" for c in m.group()) <= 15:
+                out.append(Span(m.start(), m.end(), PHONE))
     for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits
         spans = _cell_spans(page, cell, PHONE, 0.8)
         value = "".join(text[s.start:s.end] for s in spans)

@@ -163,7 +163,7 @@ class TextDetector:
         if self.finder is not None and len(pages) > 1:
             from detectors.names import name_words, propagate
 
-            known = set().union(*(name_words(p, f) for p, f in zip(pages, found)))
+            known = set().union(*(name_words(p, f, self.finder.english) for p, f in zip(pages, found)))
             found = [f + propagate(p, known) for p, f in zip(pages, found)]
         out = []
         for k, (image, page, spans) in enumerate(zip(images, pages, found)):
