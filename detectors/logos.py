@@ -10,7 +10,10 @@ Two steps, each a handful of OpenCV calls over whole images:
    levels bring logos from ``MIN_LOGO`` px up to the whole frame to the template's size; each level's edge map
    is the gradient magnitude of its Lab colours, so a mark in any colour, or inverted, has the same edges as
    its reference. ``cv2.matchTemplate`` (normalised correlation) runs every template over every level, and the
-   strongest local maxima give poses (place, scale, rotation) of the whole logo.
+   strongest local maxima give poses (place, scale, rotation) of the whole logo. Windows of a level with no
+   edge structure (where normalised correlation is undefined and OpenCV answers +-1) propose nothing, and the
+   poses verified are the strongest overall plus the strongest of every octave of logo size, so large logos
+   are not crowded out by small-scale clutter.
 2. **Verify** each proposed pose against the whole reference: the image is sampled in the reference's frame,
    the colour direction that best explains the reference is fitted (a mark printed in any colour, or inverted,
    fits as well as the original), the pose is refined to a homography by ECC alignment (which also takes up
@@ -37,7 +40,7 @@ from redact.errors import InputError
 from redact.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-ALGORITHM = "logos-v3"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v4"  # part of model_id: change when the method changes what is found
 
 REF_SIDE = 256  # references are rendered/resized so their longest side is this
 TEMPLATE = 20  # longest side of the proposal templates, pixels
@@ -48,12 +51,15 @@ BLUR = 0.7  # Gaussian sigma (template pixels) on templates and levels before th
 EDGE_BLUR = 1.0  # Gaussian sigma (template pixels) on the edge maps: tolerance to pose error
 PAD = TEMPLATE // 2  # pixels added around every level
 PROPOSE = 0.45  # least correlation magnitude of a proposal
+MIN_WINDOW_STD = 0.5  # a level window whose edge strength varies less than this (Lab units) proposes nothing
 PEAKS_PER_MAP = 4  # strongest local maxima kept from one template on one level
 MAX_VERIFY = 8  # proposals verified per reference and image (strongest first, one per place)
+PER_OCTAVE = 4  # and at least this many of every octave of logo size
 CHECK_SIDE = 32  # the quick check samples the reference frame at this size (longest side, without margin)
 FINE_SIDES = (32, 48, 64, 96)  # the final check and the homography refinement run at the nearest of these
 MARGIN = 0.2  # background ring around the reference in the checks, as a fraction of its size
 QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fraction of the threshold
+QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
 MIN_COLOUR_IOU = 0.3  # a flat mark's colour must cover at least this IoU of its silhouette
 
 
@@ -232,6 +238,16 @@ def prepare_level(level: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(mag, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
 
 
+def window_std(sums: np.ndarray, squares: np.ndarray, th: int, tw: int) -> np.ndarray:
+    """The standard deviation of every th x tw window of an image, from its integral images (the layout of
+    ``cv2.matchTemplate``'s result)."""
+    def box(i: np.ndarray) -> np.ndarray:
+        return i[th:, tw:] - i[:-th, tw:] - i[th:, :-tw] + i[:-th, :-tw]
+    n = th * tw
+    mean = box(sums) / n
+    return np.sqrt(np.maximum(box(squares) / n - mean * mean, 0.0)).astype(np.float32)
+
+
 def propose(image: np.ndarray, references: Sequence[Reference]) -> list[list[tuple[float, np.ndarray]]]:
     """Per reference: (correlation, 3x3 homography reference -> image) of the places its templates match."""
     out: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
@@ -240,12 +256,17 @@ def propose(image: np.ndarray, references: Sequence[Reference]) -> list[list[tup
         level = prepare_level(level)
         # padded level pixel centres -> image pixel centres
         to_image = np.array([[1 / sx, 0, (0.5 - PAD) / sx - 0.5], [0, 1 / sy, (0.5 - PAD) / sy - 0.5], [0, 0, 1]])
+        sums, squares = cv2.integral2(level, sdepth=cv2.CV_64F)
+        textured: dict[tuple[int, int], np.ndarray] = {}
         for ri, ref in enumerate(references):
             for t in ref.bank:
                 th, tw = t.image.shape
                 if th > level.shape[0] or tw > level.shape[1]:
                     continue
+                if (th, tw) not in textured:
+                    textured[(th, tw)] = window_std(sums, squares, th, tw) >= MIN_WINDOW_STD
                 response = cv2.matchTemplate(level, t.image, cv2.TM_CCOEFF_NORMED)
+                response[~textured[(th, tw)]] = 0.0  # a flat window correlates as +-1 with anything
                 for value, x, y in local_maxima(response, PROPOSE, PEAKS_PER_MAP):
                     shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
                     out[ri].append((value, to_image @ shift @ t.to_template))
@@ -327,6 +348,15 @@ def colour_iou(samples: np.ndarray, template: np.ndarray) -> float:
     return float((seg & inside).sum() / max(1, inside.sum() + (seg & outside).sum()))
 
 
+def quick_score(samples: np.ndarray, template: np.ndarray) -> float:
+    """``fit_score`` of the sampled check frame and its template, both blurred by QUICK_BLUR: a coarse pose
+    (a 30-degree rotation step, a pyramid step, perspective) still scores near its truth when the image is
+    sharp, as large logos are."""
+    shape = template.shape
+    blurred = cv2.GaussianBlur(samples.reshape(*shape, 3), (0, 0), QUICK_BLUR).reshape(-1, 3)
+    return fit_score(blurred, cv2.GaussianBlur(template, (0, 0), QUICK_BLUR).ravel())[0]
+
+
 def _sane(H: np.ndarray, w: int, h: int) -> bool:
     corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])[None]
     q = cv2.perspectiveTransform(corners, H)[0]
@@ -394,20 +424,25 @@ class LogoDetector:
         return [r.clipped(w, h) for r in found]
 
     def _distinct(self, ref: Reference, poses) -> list[np.ndarray]:
-        """The strongest proposals, one per place."""
+        """The strongest proposals, one per place: the MAX_VERIFY strongest overall and the PER_OCTAVE strongest
+        of every size octave (large logos match the coarse templates less sharply than small clutter does, so a
+        global ranking alone would leave them out)."""
         w, h = ref.size
         centre = np.array([w / 2, h / 2, 1.0])
         kept, where = [], []
+        per_octave: dict[int, int] = {}
         for _, H in sorted(poses, key=lambda p: -p[0]):
-            if len(kept) >= MAX_VERIFY:
-                break
+            size = _size(H, ref)
+            octave = int(np.log2(max(size, MIN_LOGO) / MIN_LOGO))
+            if len(kept) >= MAX_VERIFY and per_octave.get(octave, 0) >= PER_OCTAVE:
+                continue
             c = H @ centre
             c = c[:2] / c[2]
-            size = _size(H, ref)
             if any(np.linalg.norm(c - kc) < 0.25 * max(ks, size) for kc, ks in where):
                 continue
             kept.append(H)
             where.append((c, size))
+            per_octave[octave] = per_octave.get(octave, 0) + 1
         return kept
 
     def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses) -> list[Region]:
@@ -451,8 +486,7 @@ class LogoDetector:
         frames = self._frames[id(ref)]
         check = frames[CHECK_SIDE]
         size = _size(H, ref)
-        samples = pyr.sample(check, H, size)
-        quick, _ = fit_score(samples, check.template.ravel())
+        quick = quick_score(pyr.sample(check, H, size), check.template)
         if quick < QUICK_FACTOR * self.threshold:
             return None
         best_H, best = H, quick
