@@ -6,6 +6,8 @@ trace of what was under the mask (a blurred or pixelated word can often be read 
 """
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -59,24 +61,46 @@ class PixelateFill(Fill):
 
 
 class OpenCVFill(Fill):
-    """cv2.inpaint (Telea or Navier-Stokes). The masked pixels are zeroed first, so the result cannot depend on them."""
+    """cv2.inpaint (Telea or Navier-Stokes), hole by hole, from the known pixels only.
 
-    def __init__(self, method: str = "telea", radius: int = 5):
+    Each hole (a connected part of the mask) is filled in a crop around it: cv2.inpaint's cost grows with the
+    image handed to it. These fills are smooth and their cost grows with the hole's area (a close-up face is a
+    third of a frame), so a hole whose longest side exceeds ``max_hole_side`` is filled at the size where it is
+    that long and scaled back into the mask. The masked pixels are zeroed before anything is read, so the result
+    never depends on them.
+    """
+
+    def __init__(self, method: str = "telea", radius: int = 5, max_hole_side: int = 48):
         self.name = method
         self.flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
         self.radius = radius
+        self.max_hole_side = max_hole_side
 
     def fill_one(self, image, mask, domain):
-        m = mask.astype(np.uint8)
-        known = image * (1 - m)[..., None]
-        # Inpaint only a crop around the holes: cv2.inpaint's cost grows with the whole image otherwise.
-        ys, xs = np.nonzero(m)
-        pad = 4 * self.radius + 8
-        y0, y1 = max(0, ys.min() - pad), min(image.shape[0], ys.max() + 1 + pad)
-        x0, x1 = max(0, xs.min() - pad), min(image.shape[1], xs.max() + 1 + pad)
-        out = known.copy()
-        out[y0:y1, x0:x1] = cv2.inpaint(np.ascontiguousarray(known[y0:y1, x0:x1]), m[y0:y1, x0:x1], self.radius, self.flag)
+        out = image * (~mask)[..., None]  # known pixels only, from here on
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+        for x, y, w, h, _ in stats[1:count]:
+            self._fill_hole(out, mask, x, y, w, h)
         return out
+
+    def _fill_hole(self, out: np.ndarray, mask: np.ndarray, x: int, y: int, w: int, h: int) -> None:
+        """Fill, in place, the masked pixels of a crop around the hole whose box is (x, y, w, h)."""
+        m = max(w, h) // 2 + 4 * self.radius + 8  # context the fill looks at beyond the hole's edge
+        y0, y1 = max(0, y - m), min(mask.shape[0], y + h + m)
+        x0, x1 = max(0, x - m), min(mask.shape[1], x + w + m)
+        crop, hole = out[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+        hole8 = hole.view(np.uint8)
+        s = self.max_hole_side / max(w, h)
+        if s >= 0.75:
+            filled = cv2.inpaint(np.ascontiguousarray(crop), np.ascontiguousarray(hole8), self.radius, self.flag)
+        else:
+            ch, cw = hole.shape
+            size = (max(1, math.ceil(cw * s)), max(1, math.ceil(ch * s)))
+            small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            small_hole = (cv2.resize(hole8, size, interpolation=cv2.INTER_AREA) > 0).view(np.uint8)  # any overlap
+            filled = cv2.resize(cv2.inpaint(small, small_hole, self.radius, self.flag), (cw, ch),
+                                interpolation=cv2.INTER_LINEAR)
+        np.copyto(crop, filled, where=hole[..., None])
 
 
 def get_fill(style: str, **options) -> Fill:

@@ -18,7 +18,6 @@ the job then removes the partial output (fail closed).
 """
 from __future__ import annotations
 
-import math
 import os
 import queue
 import threading
@@ -36,7 +35,6 @@ import numpy as np
 from pipelines.redactor import PHOTO
 from pipelines.tracking import Tracker
 from redact.errors import InputError
-from redact.regions import build_mask
 
 BATCH_GPU = 8  # frames per detection batch on a GPU (the detector and a GPU fill are batched)
 BATCH_CPU = 4  # and on the CPU, where 4 measured faster than 8 (37 against 41 ms of CPU time a frame)
@@ -45,8 +43,6 @@ QUEUE_FRAMES = 16  # frames each queue may hold
 GAP_SECONDS = 0.4  # a track is masked (and linked) through detector misses this long
 EDGE_SECONDS = 0.15  # and this long before its first and after its last detection
 X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
-FILL_SIDE = 48  # telea/ns cost grows with the hole's area: larger holes are filled at reduced size
-SLOW_FILLS = ("telea", "ns")
 MP4_AUDIO = {"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"}  # audio the MP4 muxer takes as is
 END = None
 
@@ -303,48 +299,8 @@ def _encode(src: Path, dst: Path, info: VideoInfo, crf: int, keep_audio: bool, f
 
 
 def fill_frames(redactor, images: list[np.ndarray], regions: list[list]) -> list[np.ndarray]:
-    """The job's fill on every frame's regions.
-
-    telea/ns cost grows with the hole's area (a close-up face is a third of the frame) and, in OpenCV's
-    code, with the image handed to it: each hole (a connected part of the mask) is filled in a crop around it
-    (twice its size: these fills look only a few pixels beyond the hole's edge), at a size where the hole's
-    longest side is ``FILL_SIDE`` pixels, from the known pixels only, and scaled back into the mask, so what
-    lands inside the mask still never depends on the pixels under it. Frames without a hole are not touched.
-    """
-    if redactor.fill.name not in SLOW_FILLS:
-        return redactor.apply(images, regions, PHOTO)
-    out = []
-    for image, regs in zip(images, regions):
-        if not regs:
-            out.append(image)
-            continue
-        mask = build_mask(regs, image.shape[0], image.shape[1], redactor.settings.pad)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
-        result = image.copy()
-        for x, y, w, h, _ in stats[1:count]:
-            _fill_hole(redactor.fill, result, mask, x, y, w, h)
-        out.append(result)
-    return out
-
-
-def _fill_hole(fill, image: np.ndarray, mask: np.ndarray, x: int, y: int, w: int, h: int) -> None:
-    """Fill the hole whose box is (x, y, w, h) in ``image``, in place, from a crop around it."""
-    rows, cols = mask.shape
-    m = max(w, h) // 2 + 8
-    y0, y1, x0, x1 = max(0, y - m), min(rows, y + h + m), max(0, x - m), min(cols, x + w + m)
-    crop, hole = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
-    s = min(1.0, FILL_SIDE / max(w, h))
-    if s >= 0.75:
-        image[y0:y1, x0:x1] = fill.fill([crop], [hole], PHOTO)[0]
-        return
-    ch, cw = hole.shape
-    size = (max(1, math.ceil(cw * s)), max(1, math.ceil(ch * s)))
-    known = np.zeros_like(crop)
-    cv2.copyTo(crop, (~hole).view(np.uint8), known)  # the pixels under the hole are never read
-    small = cv2.resize(known, size, interpolation=cv2.INTER_AREA)
-    small_hole = cv2.resize(hole.view(np.uint8), size, interpolation=cv2.INTER_AREA) > 0  # any overlap
-    filled = fill.fill([small], [small_hole], PHOTO)[0]
-    np.copyto(crop, cv2.resize(filled, (cw, ch), interpolation=cv2.INTER_LINEAR), where=hole[..., None])
+    """The job's fill on every frame's regions (frames without a region are passed through untouched)."""
+    return redactor.apply(images, regions, PHOTO)
 
 
 def _detect(redactor, batch: list[Frame]) -> list[list]:
