@@ -50,6 +50,10 @@ LABEL_RE = re.compile(rf"(?<![A-Za-z])(?:{LABELS})\b[ ]*(?:[:;-]\s*|,?[ ]*\n)", 
 BARE_LABEL_RE = re.compile(r"\b(?:dear|colleagues?"
                            r"|(?:signed|prepared|approved|reviewed|referred|authori[sz]ed|witnessed)\s+by"
                            r"|attn\.?|c/o|care\s+of)(?:[ ]+|[ ]*\n[ ]*)", re.I)
+# "please call Tomasz Adams on ...", "contact Chiara Smith-Jones": a name only when two or more capitalised words
+# follow, one of them no common word ("contact Human Resources", "call Reception" are not people)
+CALL_CUE_RE = re.compile(r"\b(?:call|contact|ring|phone|ask\s+for|speak\s+(?:to|with)|write\s+to)[ ]+", re.I)
+CALL_VALUE_RE = re.compile(rf"(?:{HONORIFICS}\.?[ ]+)?({NAME_WORD}(?:(?:[ ]+|[ ]*\n[ ]*){NAME_WORD}){{1,2}})")
 LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
 HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+({NAME_SEQ})")
 INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"  # J. Smith, J.R. Smith
@@ -246,6 +250,12 @@ class NameFinder:
                     # "Dear" it is a name ("Dear Grace,")
                     if m in bare or not self._common_word(text[span.start:span.end], set()):
                         spans.append(span)
+        for m in CALL_CUE_RE.finditer(text):
+            v = CALL_VALUE_RE.match(text, m.end())
+            parts = _name_span(text, v.start(1), v.end(1), 0.75) if v else []
+            words = [w for p in parts for w in text[p.start:p.end].split()]
+            if len(words) >= 2 and any(self._name_like(w) for w in words):
+                spans.extend(parts)
         for m in HONORIFIC_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(1), 0.9))
         for m in INITIALS_RE.finditer(text):
@@ -259,16 +269,32 @@ class NameFinder:
         spans = _with_honorifics(page, [self._grown(page, s) for s in self._ner(page) + self._rules(page)])
         return spans + propagate(page, name_words(page, spans, self.english))
 
+    def _name_like(self, word: str) -> bool:
+        """A capitalised word beside a name that belongs to it: no common word, or a double-barrelled surname
+        ("Smith-Jones", "SMITH-JONES": each part capitalised, none a form word)."""
+        core = _strip(word)
+        if core[:1] == "l" and core[1:2].islower() and core not in self.english:
+            core = "I" + core[1:]  # OCR's l for a capital I ("lvan G. Hall")
+        if not core[:1].isupper():
+            return False
+        if re.fullmatch(r"(?:O['’]|M[a]?c)[A-Z][a-z]+", core):
+            return True  # O'Brien, McKay, MacLeod
+        parts = core.split("-")
+        if len(parts) == 2 and all(len(p) >= 2 and p[:1].isupper() and p.isalpha() and p.lower() not in NOT_NAMES
+                                   for p in parts):
+            return True
+        return self._distinctive(core)
+
     def _grown(self, page: PageText, span: Span) -> Span:
-        """``span`` grown over a capitalised word just before or after it on its line that is no common word
-        (a first name OCR misread, "Anmed Lewis", that NER left out)."""
+        """``span`` grown over a capitalised word just before or after it that is no common word (a first name
+        OCR misread, "Anmed Lewis", that NER left out), also across a line break (a name split over two lines,
+        "my colleague Agnieszka / Petrov")."""
         text = page.letters
-        before = re.search(r"(?<![^\s])(\S+)[ ]+$", text[max(0, span.start - 40):span.start])
-        if before and before.group(1)[:1].isupper() and self._distinctive(before.group(1)) \
-                and before.group(1)[-1].isalpha():
+        before = re.search(r"(?<![^\s])(\S+)(?:[ ]+|[ ]*\n[ ]*)$", text[max(0, span.start - 40):span.start])
+        if before and before.group(1)[-1].isalpha() and self._name_like(before.group(1)):
             span = Span(span.start - len(before.group()), span.end, span.kind, span.score)
-        after = re.match(r"[ ]+(\S+)", text[span.end:span.end + 40])
-        if after and after.group(1)[:1].isupper() and self._distinctive(_strip(after.group(1))) \
+        after = re.match(r"(?:[ ]+|[ ]*\n[ ]*)(\S+)", text[span.end:span.end + 40])
+        if after and self._name_like(after.group(1)) \
                 and text[span.end - 1].isalpha():
             word = after.group(1)
             span = Span(span.start, span.end + len(after.group()) - (len(word) - len(word.rstrip(".,;:!?)"))),
@@ -288,7 +314,7 @@ attendee attendees participant participants volunteer volunteers resident reside
 doctor witness signatory beneficiary representative agent""".split())
 FOLDED_NAME_HEADERS = frozenset(fold(h) for h in NAME_HEADERS)  # headers as OCR'd words are compared: folded
 FOLDED_NOT_NAME_HEADERS = frozenset(fold(h) for h in NOT_NAME_HEADERS)
-CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;]?$")
+CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;:]?$")  # "Matthew:": OCR's stray colon
 
 
 def _capitalised(text: str) -> bool:

@@ -18,6 +18,7 @@ switched off; writing the few checks here keeps one pass and no network path.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 import phonenumbers
 
@@ -48,14 +49,17 @@ PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cel
 EMAIL_HEADERS = frozenset({"email", "e-mail", "emails"})
 EMAIL_CUE = re.compile(r"\be-?mail(?:\s+address)?\s*:[ ]*", re.I)
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
-IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){2,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
+IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){1,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
 CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ -]\d{3,6}){2,4}(?![\d])")  # OCR may add a "." after a group
 SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
-PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|-]{5,18}\d")  # "+33 I 25 ...": OCR's I for 1
+# "+33 I 25 ...": OCR's I for 1; "+33: 195'36 30:77": stray marks OCR put between the groups
+PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:'’,-]{5,18}\d")
+PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
+IBAN_GROUP_RE = re.compile(r"[A-Z0-9]{1,4}[.,]?")  # an IBAN's group the line broke off
 DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
                      re.I)
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
@@ -72,7 +76,7 @@ STREET_RE = re.compile(
     rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
-CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}(?:,?\s+|-)"
+CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}\.?(?:,?\s+|-)"
                          r"\d{5}(?:-\d{4})?\b")
 UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
                             r"[A-Z]{1,2}\d[A-Z\d]?(?:\s|\.\s?)?\d[A-Z]{2}\b")
@@ -164,6 +168,69 @@ def _after(page: PageText, cue: re.Match) -> list[int]:
     return starts
 
 
+def _continued(page: PageText, view: str, span: Span, group: re.Pattern, room: int,
+               complete: Callable[[str], bool]) -> list[Span]:
+    """``span`` (a value after a cue) and the groups that continue it where OCR or the layout broke it off: the
+    word beside its end on the same visual row that OCR put in another text line, and the first word of the next
+    line when the value ended its line ("TEL. +1 602 268" / "7252"). Each continuation is a word matching
+    ``group``; at most ``room`` more characters are taken, and none once the value is ``complete``."""
+    out = [span]
+    end = home = span.end  # the value's end, and its end on the text line it started in
+    while room > 0 and not complete(" ".join(view[p.start:p.end] for p in out)):
+        beside = page.right_of(end - 1)
+        line_end = page.line_of(end - 1)[1]
+        home_end = page.line_of(home - 1)[1]
+        if beside is not None and beside != end and page.text[end:line_end].strip() == "" \
+                and page.word_at[beside] >= 0 and page.words[page.word_at[beside]].box[0] \
+                - page.words[page.word_at[end - 1]].box[2] < 3 * _height(page, end - 1):
+            nxt = beside
+        elif page.text[home:home_end].strip() == "" and home_end < len(page.text):
+            nxt = home_end + 1  # the first word of the line after the value's own
+        else:
+            break
+        m = group.match(view, nxt)
+        if not m or (nxt + len(m.group()) < len(view) and not view[nxt + len(m.group())].isspace()):
+            break
+        word_end = nxt + len(m.group().rstrip(".,"))
+        out.append(Span(nxt, word_end, span.kind, span.score))
+        room -= word_end - nxt
+        if nxt != beside:
+            home = word_end
+        end = word_end
+        while end < len(view) and view[end] == " ":  # the rest of that line, group by group
+            m = group.match(view, end + 1)
+            if not m or room <= 0:
+                break
+            out.append(Span(end + 1, end + 1 + len(m.group().rstrip(".,")), span.kind, span.score))
+            room -= len(m.group())
+            end = end + 1 + len(m.group().rstrip(".,"))
+            if nxt != beside:
+                home = end
+    return out
+
+
+def _iban_complete(value: str) -> bool:
+    value = "".join(value.split())
+    return len(value) >= IBAN_LENGTHS.get(value[:2], 34)
+
+
+def _phone_complete(value: str) -> bool:
+    """A number that is already a valid phone number for its own country (or the US/UK when written without one)."""
+    digits = re.sub(r"[^\d+]", "", value.translate(TO_DIGIT))
+    for region in ("US", "GB"):
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(digits, region)):
+                return True
+        except phonenumbers.NumberParseException:
+            pass
+    return False
+
+
+def _height(page: PageText, pos: int) -> float:
+    box = page.words[page.word_at[pos]].box
+    return max(1.0, box[3] - box[1])
+
+
 def _sevens(view: str) -> str:
     """``view`` with "/" read as "7" inside short number groups ("54/2", "7/051"): a common OCR confusion in
     grouped card and account numbers (dates keep theirs: they have two slashes or more than six characters)."""
@@ -235,8 +302,12 @@ def _ibans(page: PageText) -> list[Span]:
             groups = list(re.finditer(r"\S+", m.group()))
             while groups and not any(c.isdigit() for c in groups[-1].group()):
                 groups.pop()  # the words after the number
-            if 15 <= sum(len(g.group()) for g in groups) <= 34:
-                out.append(Span(m.start(), m.start() + groups[-1].end(), IBAN, 0.7))
+            length = sum(len(g.group()) for g in groups)
+            if groups and length <= 34:  # a value the line broke off is continued before its length is judged
+                parts = _continued(page, view, Span(m.start(), m.start() + groups[-1].end(), IBAN, 0.7),
+                                   IBAN_GROUP_RE, 34 - length, _iban_complete)
+                if 15 <= sum(len("".join(view[p.start:p.end].split())) for p in parts) <= 34:
+                    out += parts
     return out
 
 
@@ -275,8 +346,8 @@ def _phones(page: PageText) -> list[Span]:
             formatted = bool(re.search(r"[+()]|\d[ .-]+\d", match.raw_string))
             head = text[match.start:match.end].split("\n")[0]
             if view is one_line and (head == match.raw_string or not re.match(r"[+(]", head)
-                                     or sum(c.isdigit() for c in head) >= 7):
-                continue  # across a line break only the start of a number ("+44", "(303)"), not table amounts
+                                     or _phone_complete(head)):
+                continue  # across a line break only a number that starts "+" or "(" and is not whole yet
             # a number valid for its region, or one written the way phone numbers are ("80186 16 bit" is not)
             phone_like = phonenumbers.is_valid_number(match.number) or re.search(r"[+()]|(?<!\d)\d{3}[-.]\d{4}",
                                                                                  match.raw_string)
@@ -285,8 +356,11 @@ def _phones(page: PageText) -> list[Span]:
     for cue in PHONE_CUE.finditer(page.text):
         for start in _after(page, cue):  # right after the cue, or the value beside a form label
             m = PHONE_AFTER_CUE.match(text, start)
-            if m and 7 <= sum(c.isdigit() or c in "Il|" for c in m.group()) <= 15:
-                out.append(Span(m.start(), m.end(), PHONE))
+            if not m:
+                continue
+            parts = _continued(page, text, Span(m.start(), m.end(), PHONE), PHONE_GROUP_RE, 6, _phone_complete)
+            if 7 <= sum(c.isdigit() or c in "Il|" for p in parts for c in text[p.start:p.end]) <= 15:
+                out += parts
     for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits
         spans = _cell_spans(page, cell, PHONE, 0.8)
         value = "".join(text[s.start:s.end] for s in spans)
