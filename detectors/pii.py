@@ -59,7 +59,7 @@ PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|wo
 # "+33 I 25 ...": OCR's I for 1; "+33: 195'36 30:77": stray marks OCR put between the groups
 PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:'’,-]{5,18}\d")
 PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
-IBAN_GROUP_RE = re.compile(r"[A-Z0-9]{1,4}[.,]?")  # an IBAN's group the line broke off
+IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?")  # an IBAN's group the line broke off
 DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
                      re.I)
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"

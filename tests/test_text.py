@@ -214,6 +214,32 @@ def test_a_phone_number_the_line_broke_and_a_name_ocr_misread(detector):
     assert (PERSON, "Anmed Lewis") in spans  # after "colleague"; "Anmed" is no English word
 
 
+def test_names_after_call_and_over_a_line_break(detector):
+    spans = found(detector, ["I have copied my colleague Agnieszka", "Petrov on this letter. Please call Tomasz Adams",
+                             "on 0161 496 0000 or call David", "O'Brien. PLEASE CALL CHIARA SMITH-JONES ON MONDAY.",
+                             "Please call Customer Services or contact Human Resources."])
+    names = [t for k, t in spans if k == PERSON]
+    joined = " ".join(names)
+    for name in ("Agnieszka", "Petrov", "Tomasz Adams", "David", "O'Brien", "CHIARA SMITH-JONES"):
+        assert name in joined, (name, names)
+    assert not any(w in joined for w in ("Customer", "Services", "Human", "Resources", "MONDAY")), names
+
+
+def test_cue_values_the_row_broke_off(detector):
+    spans = found(detector, ["ACCOUNT MANAGER: K. MENSAH, TEL. +1 602 268", "7252 OR WRITE TO US.",
+                             "Tel: 020 7946 0958", "12 Main Street"])
+    phones = " ".join(t for k, t in spans if k == PHONE)
+    assert "+1 602 268" in phones and "7252" in phones and "020 7946 0958" in phones, phones
+    assert not any(t == "12" for _, t in spans)  # a complete number takes nothing from the next line
+    # an IBAN (its checksum broken by OCR) wrapped over two rows, the end of the first row read by OCR as a
+    # block of its own (another text line, beside the first)
+    words = words_of(["PAYMENT TO IBAN: DE25 0085", "7257 68 BY THE 1ST.", "Thank you."])
+    words += [Word("2013", (330, 5, 378, 25), 90.0, 7), Word("7331", (390, 5, 438, 25), 90.0, 7)]
+    page = PageText(words)
+    ibans = [page.text[s.start:s.end] for s in sorted(detector.spans(page), key=lambda s: s.start) if s.kind == IBAN]
+    assert " ".join(ibans) == "DE25 0085 7257 68 2013 7331", ibans  # in text order: the beside block comes last
+
+
 def test_ocr_damaged_emails_cards_and_ibans(detector):
     spans = found(detector, ["Write to jane. doe©example. com today", "Card Number: 53395 6578 7/051 35/1",
                              "IBAN: FR15 2717 5926 6309 54/2 7295 120", "Member ID: MBR-783409"])
