@@ -24,16 +24,20 @@ from tests.rfr_reference import RefRFRNet  # noqa: E402
 FLOOR_GFLOP = 260.0
 
 
-def timed(fn, repeats: int, device: torch.device) -> float:
-    fn()  # warm-up (allocations, kernel choice)
+def timed(fns: dict, repeats: int, device: torch.device) -> dict:
+    """Best wall time of each function. Rounds interleave the functions, so a load spike from another process
+    hits them all alike and the ratios stay fair on a shared machine."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    for fn in fns.values():
+        fn()  # warm-up (allocations, kernel choice, cached weight spectra)
     sync()
-    best = float("inf")
+    best = {name: float("inf") for name in fns}
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        sync()
-        best = min(best, time.perf_counter() - t)
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            sync()
+            best[name] = min(best[name], time.perf_counter() - t)
     return best
 
 
@@ -52,12 +56,16 @@ def main() -> None:
     ap.add_argument("--widths", default="64,32")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     ap.add_argument("--no-reference", action="store_true", help="skip the slow reference (fast model only)")
     args = ap.parse_args()
     dev = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"device {dev} ({torch.get_num_threads()} threads), {args.size} px, torch {torch.__version__}")
     low = autocast_dtype(dev, "auto")
+    low_name = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(low, "fp32")
     for width in (int(w) for w in args.widths.split(",")):
         fast = RFRNet(width).to(dev).eval()
         ref = RefRFRNet(width).to(dev).eval()
@@ -70,24 +78,22 @@ def main() -> None:
         print(f"\nwidth {width}: {g_fast:.1f} GFLOP/image fast, {g_ref:.1f} GFLOP/image reference "
               f"(floor ~{FLOOR_GFLOP * (width / 64) ** 2:.0f} at this width)")
         print(f"{'batch':>5} {'ref img/s':>10} {'fast fp32':>10} {'x ref':>6} {'rel err':>9} "
-              f"{'fast ' + (str(low).replace('torch.', '') if low else 'fp32'):>10} {'x ref':>6} {'GFLOP/s':>8}")
+              f"{'fast ' + low_name:>10} {'x ref':>6} {'GFLOP/s':>8}")
         for b in (int(x) for x in args.batches.split(",")):
             image = torch.rand(b, 3, s, s, device=dev)
             mask = (torch.rand(b, 1, s, s, device=dev) > 0.3).float()
             mask[:, :, s // 4: s // 2, s // 4: 3 * s // 4] = 0
             with torch.no_grad():
-                t_fast = timed(lambda: fast(image, mask), args.repeats, dev)
+                # the inference path users get: channels_last weights and activations
+                fns = {"fp32": lambda: fast.inpaint(image, mask, "fp32")}
                 if low is not None:
-                    def low_run():
-                        with torch.autocast(dev.type, dtype=low):
-                            return fast(image, mask)
-                    t_low = timed(low_run, args.repeats, dev)
-                else:
-                    t_low = t_fast
-                if args.no_reference:
-                    t_ref, err = float("nan"), float("nan")
-                else:
-                    t_ref = timed(lambda: ref(image, mask.expand(-1, 3, -1, -1)), args.repeats, dev)
+                    fns["low"] = lambda: fast.inpaint(image, mask, low_name)
+                if not args.no_reference:
+                    fns["ref"] = lambda: ref(image, mask.expand(-1, 3, -1, -1))
+                t = timed(fns, args.repeats, dev)
+                t_fast, t_low, t_ref = t["fp32"], t.get("low", t["fp32"]), t.get("ref", float("nan"))
+                err = float("nan")
+                if not args.no_reference:
                     want = ref(image, mask.expand(-1, 3, -1, -1))
                     err = float((fast(image, mask) - want).abs().max() / want.abs().max())
             print(f"{b:>5} {b / t_ref:>10.2f} {b / t_fast:>10.2f} {t_ref / t_fast:>6.2f} {err:>9.1e} "

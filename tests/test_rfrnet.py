@@ -83,6 +83,20 @@ def test_fast_model_matches_reference(width, batch, size, train):
     assert rel_err(got, want) < 1e-4
 
 
+def test_inference_path_matches_reference_and_follows_new_weights():
+    """``inpaint`` (channels_last weights and activations) matches the reference; reloading weights after a
+    first run takes effect."""
+    fast, ref = RFRNet(16).eval(), RefRFRNet(16).eval()
+    random_weights(fast, 11)
+    image, mask = torch.rand(2, 3, 64, 96), random_masks(2, 64, 96, seed=6)
+    fast.inpaint(image, mask, "fp32")  # converts the model to channels_last
+    ref.load_state_dict(random_weights(RFRNet(16), 12))
+    fast.load_state_dict(ref.state_dict())
+    with torch.no_grad():
+        want = ref(image * mask, mask.expand(-1, 3, -1, -1)).clamp(0, 1) * (1 - mask) + image * mask
+    assert rel_err(fast.inpaint(image, mask, "fp32"), want) < 1e-4
+
+
 def test_output_ignores_pixels_under_the_mask():
     model = RFRNet(8).eval()
     random_weights(model, 1)
