@@ -28,6 +28,7 @@ INK_LEVEL = 0.22  # a pixel darker than paper by this share of (paper - ink) is 
 PAD_INK = 0.05  # padding around the found ink, in line heights (plus PAD_INK_PX)
 PAD_INK_PX = 1.0
 PAD_FALLBACK = 0.25  # padding around the OCR box where no ink could be measured
+LETTER_GAP = 0.12  # ink this close (in line heights) beyond a word's end belongs to the word; a space is wider
 
 
 def grey_of(image: np.ndarray) -> np.ndarray:
@@ -62,13 +63,29 @@ def ink_box(grey: np.ndarray | None, box: Box, line_height: float) -> Box:
     # the words' box in window coordinates
     bx0, by0, bx1, by1 = x0 - wx0, y0 - wy0, x1 - wx0, y1 - wy0
     gx0, gy0, gx1, gy1 = bx0, by0, bx1, by1
+    taken = set()
     for k in range(1, n):
         cx, cy, cw, ch, area = (int(v) for v in stats[k])
         overlaps = cx < bx1 and cx + cw > bx0 and cy < by1 and cy + ch > by0
         underline = (not overlaps and cy >= by1 - 1 and cy < by1 + 0.45 * h and ch <= max(3.0, 0.2 * h)
                      and cx < bx1 and cx + cw > bx0 and cw >= 0.3 * (bx1 - bx0))
         if overlaps or underline:
+            taken.add(k)
             gx0, gy0 = min(gx0, cx), min(gy0, cy)
             gx1, gy1 = max(gx1, cx + cw), max(gy1, cy + ch)
+    # glyphs just beyond either end of the box on its row (OCR's box cut off the last letter, "Anthon|y"): a
+    # component within a letter gap of the covered ink, not a word space away, joins, one after another
+    grew = True
+    while grew:
+        grew = False
+        for k in range(1, n):
+            cx, cy, cw, ch, area = (int(v) for v in stats[k])
+            if k in taken or not (cy < by1 and cy + ch > by0):
+                continue
+            if -1 <= cx - gx1 <= LETTER_GAP * h or -1 <= gx0 - (cx + cw) <= LETTER_GAP * h:
+                taken.add(k)
+                grew = True
+                gx0, gy0 = min(gx0, cx), min(gy0, cy)
+                gx1, gy1 = max(gx1, cx + cw), max(gy1, cy + ch)
     pad = PAD_INK_PX + PAD_INK * h
     return (wx0 + gx0 - pad, wy0 + gy0 - pad, wx0 + gx1 + pad, wy0 + gy1 + pad)

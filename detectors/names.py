@@ -267,7 +267,8 @@ class NameFinder:
         if not page.text.strip():
             return []
         spans = _with_honorifics(page, [self._grown(page, s) for s in self._ner(page) + self._rules(page)])
-        return spans + propagate(page, name_words(page, spans, self.english))
+        spans += propagate(page, name_words(page, spans, self.english))
+        return spans + _whole_cells(page, spans)
 
     def _name_like(self, word: str) -> bool:
         """A capitalised word beside a name that belongs to it: no common word, or a double-barrelled surname
@@ -340,6 +341,7 @@ def _column_cells(page: PageText) -> list[Span]:
         if fold(_strip(head.text)) not in FOLDED_NAME_HEADERS:
             continue
         for cell in page.column_under(h):
+            cell = [j for j in cell if any(c.isalnum() for c in page.words[j].text)]  # OCR's specks ("_") aside
             texts = [page.words[j].text for j in cell]
             if len(cell) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
@@ -349,6 +351,16 @@ def _column_cells(page: PageText) -> list[Span]:
                     start = page.word_start[j]
                     spans.append(Span(start, start + len(page.words[j].text), PERSON, 0.7))
     return spans
+
+
+def _whole_cells(page: PageText, spans: Sequence[Span]) -> list[Span]:
+    """The whole of a short line or table cell of two to four capitalised words (``CELL_RE``) that holds part of
+    a name: "Joseph Khan" in a column of names where only "Khan" was recognised."""
+    out = []
+    for start, end in {page.line_of(s.start) for s in spans if s.kind == PERSON}:
+        if CELL_RE.fullmatch(page.letters[start:end]):
+            out.extend(_name_span(page.letters, start, end, 0.6))
+    return out
 
 
 def _numeric(word: str) -> bool:

@@ -39,16 +39,19 @@ EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9
                            rf"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?(?=\s|$)")
 SSN_RE = re.compile(r"(?<![\d-])(\d{3})((?:[ ]?[-.][ ]?|[ ])?)(\d{2})((?:[ ]?[-.][ ]?|[ ])?)(\d{4})(?![\d-])")
 SSN_CUE = re.compile(r"\b(?:SSN|S\.S\.N\.?|social\s+security(?:\s+(?:no|number|#))?)\b", re.I)
-DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:[ \n-]\d+)*(?![\d.,]\d)")
+# runs of digit groups; a "." or "," between groups of three or more digits is OCR's or the writer's ("6232.7735")
+DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d+(?:(?:[ \n-]|[.,](?=\d{3}))\d+)*(?![\d.,]\d)")
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \n]{0,2}[A-Z0-9]){10,30}")
-IBAN_HEAD_RE = re.compile(r"\b([A-Z]{2})(\d[0-9OQDISBZ|]|[OQDISBZ|]\d)(?=[ \n]{0,2}[A-Z0-9]{4}[ \n]{1,2}[A-Z0-9]{4})")
+IBAN_HEAD_RE = re.compile(r"\b([A-Z]{2})(\d[0-9OQDISBZ|@]|[OQDISBZ|@]\d)(?=[ \n]{0,2}[A-Z0-9]{4}[ \n]{1,2}[A-Z0-9]{4})")
 IBAN_GROUPED_RE = re.compile(r"\b([A-Z]{2})\d{2}(?:[ \n]{1,2}[A-Z0-9]{4}){2,7}(?:[ \n]{1,2}[A-Z0-9]{1,4})?\b")
-GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,](?=[ \n]?[A-Z0-9]{1,4}\b)")
+GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,:;](?=[ \n]?[A-Z0-9]{1,4}\b)")
 IBAN_HEADERS = frozenset({"iban"})
 PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "contact number"})
 EMAIL_HEADERS = frozenset({"email", "e-mail", "emails"})
 EMAIL_CUE = re.compile(r"\be-?mail(?:\s+address)?\s*:[ ]*", re.I)
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
+# after an IBAN cue the head may carry a character OCR added ("GBO06 WEST 8717 ...")
+IBAN_CUED_SHAPE_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,3}(?:[ ]{0,2}[A-Z0-9]{4}){1,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")
 IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){1,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
@@ -56,8 +59,8 @@ CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ -]\d{3,6}){2,4}(?![\d])")  # OCR m
 SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
-# "+33 I 25 ...": OCR's I for 1; "+33: 195'36 30:77": stray marks OCR put between the groups
-PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:'’,-]{5,18}\d")
+# "+33 I 25 ...": OCR's I for 1; "+33: 195'36 30:77", "1°60 /6": stray marks OCR put between the groups
+PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:;'’,°*-]{5,18}\d")
 PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
 IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?")  # an IBAN's group the line broke off
 DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
@@ -274,7 +277,7 @@ def _iban_view(page: PageText) -> str:
         view[m.start()] = upper[m.start()] = " "
     for m in IBAN_HEAD_RE.finditer("".join(upper)):
         if m.group(1) in IBAN_LENGTHS:
-            view[m.start():m.end()] = m.group(1) + m.group(2).translate(TO_DIGIT)
+            view[m.start():m.end()] = m.group(1) + m.group(2).translate(TO_DIGIT).replace("@", "0")
     return "".join(view)
 
 
@@ -297,7 +300,7 @@ def _ibans(page: PageText) -> list[Span]:
     starts = [start for cue in IBAN_CUE.finditer(page.text.upper()) for start in _after(page, cue)]
     starts += [min(page.word_start[j] for j in cell) for cell in _column(page, IBAN_HEADERS) if len(cell) <= 9]
     for start in starts:
-        m = IBAN_SHAPE_RE.match(view, start)
+        m = IBAN_CUED_SHAPE_RE.match(view, start)
         if m and not any(s.start < m.end() and m.start() < s.end for s in out):
             groups = list(re.finditer(r"\S+", m.group()))
             while groups and not any(c.isdigit() for c in groups[-1].group()):
