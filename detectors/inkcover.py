@@ -22,7 +22,7 @@ import numpy as np
 
 Box = tuple[float, float, float, float]
 
-WINDOW_Y, WINDOW_X = 0.5, 0.45  # window around the words, in line heights
+WINDOW_Y, WINDOW_X = 0.5, 1.0  # window around the words, in line heights
 MIN_CONTRAST = 40  # paper minus ink grey levels below this: no clear ink in the window
 INK_LEVEL = 0.22  # a pixel darker than paper by this share of (paper - ink) is ink
 PAD_INK = 0.05  # padding around the found ink, in line heights (plus PAD_INK_PX)
@@ -80,7 +80,7 @@ def ink_box(grey: np.ndarray | None, box: Box, line_height: float) -> Box:
         grew = False
         for k in range(1, n):
             cx, cy, cw, ch, area = (int(v) for v in stats[k])
-            if k in taken or not (cy < by1 and cy + ch > by0):
+            if k in taken or not (cy < by1 and cy + ch > by0) or ch > 1.5 * (by1 - by0):  # a rule is no glyph
                 continue
             if -1 <= cx - gx1 <= LETTER_GAP * h or -1 <= gx0 - (cx + cw) <= LETTER_GAP * h:
                 taken.add(k)

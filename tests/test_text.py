@@ -285,6 +285,25 @@ def test_region_covers_the_ink_a_tight_ocr_box_misses_and_a_table_rule_cannot_st
     assert x0 > ink[0] - h and x1 < ink[2] + h and y1 < ink[3] + h  # the rules do not pull it across the page
 
 
+def test_region_takes_the_last_letter_ocr_cut_off_but_not_the_next_word():
+    from PIL import Image, ImageDraw, ImageFont
+
+    from detectors.inkcover import ink_box
+    from redact.synthdocs import FONTS, _font_path
+
+    font = ImageFont.truetype(str(_font_path(FONTS["sans"][0])), 46)
+    canvas = Image.new("L", (1000, 160), 255)
+    draw = ImageDraw.Draw(canvas)
+    draw.text((100, 50), "Anthony", fill=0, font=font)
+    name = np.nonzero(np.asarray(canvas) < 200)
+    draw.text((100 + draw.textlength("Anthony ", font=font), 50), "Johnson", fill=0, font=font)
+    x_end = name[1].max() + 1
+    cut = draw.textlength("Anthon", font=font) + 100  # tesseract's box ended before the "y"
+    x0, y0, x1, y1 = ink_box(np.asarray(canvas), (name[1].min(), name[0].min(), cut, name[0].max() + 1), 40)
+    assert x1 >= x_end  # the "y" is covered
+    assert x1 < 100 + draw.textlength("Anthony J", font=font) - 8  # "Johnson" is not
+
+
 def test_text_layer_words_are_used(detector):
     blank = np.full((200, 600, 3), 255, np.uint8)
     layer = words_of(["Contact: Maria Gonzalez", "maria@example.org"])
