@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from logo_scenes import coverage, degrade, icon_slugs, icon_svg, place_mark  # noqa: E402
 
+from detectors import logos as logos_module  # noqa: E402
 from detectors.logos import LogoDetector  # noqa: E402
 from redact.regions import build_mask  # noqa: E402
 from redact.settings import Settings  # noqa: E402
@@ -37,12 +38,39 @@ def photos(folder: Path, limit: int | None = None) -> list[np.ndarray]:
     return [np.asarray(Image.open(p).convert("RGB")) for p in files[:limit]]
 
 
+def miss_reason(detector: LogoDetector, image: np.ndarray, slug: str, placed, cover: float) -> str:
+    """Why a composited logo was missed: no proposal near it, its proposals not among those verified, all of
+    them rejected by verification, or a detection whose mask covers too little of it."""
+    ref = next(r for r in detector.references if r.name == f"{slug}.svg")
+    truth_centre = placed.quad.mean(axis=0)
+    truth_size = placed.width
+    w, h = ref.size
+    centre = np.array([w / 2, h / 2, 1.0])
+
+    def near(H: np.ndarray) -> bool:
+        c = H @ centre
+        size = logos_module._size(H, ref)
+        return (np.linalg.norm(c[:2] / c[2] - truth_centre) < 0.3 * truth_size
+                and 0.6 < size / truth_size < 1.6)
+
+    if cover > 0:
+        return "coverage < 95%"
+    poses = logos_module.propose(image, [ref])[0]
+    if not any(near(H) for _, H in poses):
+        return "no proposal"
+    chosen = [H for H in detector._distinct(ref, poses) if near(H)]
+    if not chosen:
+        return "proposal not ranked"
+    return "rejected by verification"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-band", type=int, default=24, help="composited logos per size band")
     ap.add_argument("--free", type=int, default=100, help="logo-free photos/train images for false detections")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threshold", type=float, default=Settings.logo_threshold)
+    ap.add_argument("--breakdown", action="store_true", help="print why each missed logo was missed")
     args = ap.parse_args()
 
     rng = np.random.default_rng(args.seed)
@@ -63,6 +91,7 @@ def main() -> None:
 
     # recall by size band
     found = {band: [] for band in BANDS}
+    misses: dict[str, int] = {}
     wrong = 0
     for band in BANDS:
         for i in range(args.per_band):
@@ -75,12 +104,19 @@ def main() -> None:
             mine = [r for r in regions if r.label == f"{slug}.svg"]
             wrong += sum(1 for r in regions if r.label != f"{slug}.svg"
                          and coverage(build_mask([r], *image.shape[:2]), placed.truth) < 0.5)
-            found[band].append(coverage(build_mask(mine, *image.shape[:2], pad=2.0), placed.truth) >= 0.95)
+            cover = coverage(build_mask(mine, *image.shape[:2], pad=2.0), placed.truth)
+            found[band].append(cover >= 0.95)
+            if args.breakdown and cover < 0.95:
+                why = miss_reason(detector, image, slug, placed, cover)
+                misses[why] = misses.get(why, 0) + 1
+                print(f"  miss {band[0]}-{band[1]} px {slug:<16} width {width:5.0f}: {why} (coverage {cover:.2f})")
     print(f"\nrecall (mask covers >= 95% of the logo's pixels), threshold {args.threshold}:")
     for band in BANDS:
         hits = found[band]
         print(f"  {band[0]:>3}-{band[1]:<3} px wide: {np.mean(hits):.3f}  ({sum(hits)}/{len(hits)})")
     total = sum(len(v) for v in found.values())
+    if misses:
+        print("  misses by cause: " + ", ".join(f"{k}: {v}" for k, v in sorted(misses.items())))
     print(f"  other-logo detections in the {total} composited images: {wrong}")
 
     # false detections on logo-free photos

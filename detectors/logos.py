@@ -9,16 +9,19 @@ Two steps, each a handful of OpenCV calls over whole images:
    ``ROTATIONS`` rotations, as an edge map. The frame is resized to a pyramid (``SCALE_STEP`` apart) whose
    levels bring logos from ``MIN_LOGO`` px up to the whole frame to the template's size; each level's edge map
    is the gradient magnitude of its Lab colours, so a mark in any colour, or inverted, has the same edges as
-   its reference. ``cv2.matchTemplate`` (normalised correlation) runs every template over every level, and the
-   strongest local maxima give poses (place, scale, rotation) of the whole logo. Windows of a level with no
-   edge structure (where normalised correlation is undefined and OpenCV answers +-1) propose nothing, and the
-   poses verified are the strongest overall plus the strongest of every octave of logo size, so large logos
-   are not crowded out by small-scale clutter.
-2. **Verify** each proposed pose against the whole reference: the image is sampled in the reference's frame,
-   the colour direction that best explains the reference is fitted (a mark printed in any colour, or inverted,
-   fits as well as the original), the pose is refined to a homography by ECC alignment (which also takes up
-   perspective), and the pose is kept when the correlation of that projection with the reference reaches the
-   job's ``logo_threshold`` and, for a one-colour mark, the logo's colour covers its silhouette.
+   its reference. Every template (stored zero-mean, unit-norm) is correlated over every level with plain
+   ``cv2.matchTemplate`` correlation and normalised by the level's window statistics, computed once per level
+   and window shape for all references; the strongest local maxima give poses (place, scale, rotation) of the
+   whole logo. Windows of a level with no edge structure propose nothing. The poses kept are the strongest
+   overall plus the strongest of every octave of logo size (so large logos are not crowded out by small-scale
+   clutter), one per place and size.
+2. **Verify**: every kept pose gets a cheap quick check (the reference's correlation with the image sampled in
+   its frame, both blurred), and only the ``REFINE`` best by that check are verified against the whole
+   reference: the image is sampled in the reference's frame, the colour direction that best explains the
+   reference is fitted (a mark printed in any colour, or inverted, fits as well as the original), the pose is
+   refined to a homography by ECC alignment (which also takes up perspective; a refinement is kept only when
+   it raises the score), and the pose is kept when the correlation of that projection with the reference
+   reaches the job's ``logo_threshold`` and, for a one-colour mark, the logo's colour covers its silhouette.
 
 The region is the reference's box (grown by 4%) carried through the refined homography: a polygon. References
 are read and their templates drawn once per job (when the detector is built), never per frame.
@@ -40,7 +43,7 @@ from redact.errors import InputError
 from redact.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-ALGORITHM = "logos-v4"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v5"  # part of model_id: change when the method changes what is found
 
 REF_SIDE = 256  # references are rendered/resized so their longest side is this
 TEMPLATE = 20  # longest side of the proposal templates, pixels
@@ -53,19 +56,21 @@ PAD = TEMPLATE // 2  # pixels added around every level
 PROPOSE = 0.45  # least correlation magnitude of a proposal
 MIN_WINDOW_STD = 0.5  # a level window whose edge strength varies less than this (Lab units) proposes nothing
 PEAKS_PER_MAP = 4  # strongest local maxima kept from one template on one level
-MAX_VERIFY = 8  # proposals verified per reference and image (strongest first, one per place)
-PER_OCTAVE = 4  # and at least this many of every octave of logo size
+MAX_VERIFY = 40  # proposals quick-checked per reference and image (strongest first, one per place)
+PER_OCTAVE = 8  # and at least this many of every octave of logo size
+SAME_SIZE = 1.4  # proposals closer than a quarter of their size and within this size ratio are one place
+REFINE = 3  # of those, the best by quick check are refined and verified
 CHECK_SIDE = 32  # the quick check samples the reference frame at this size (longest side, without margin)
 FINE_SIDES = (32, 48, 64, 96)  # the final check and the homography refinement run at the nearest of these
 MARGIN = 0.2  # background ring around the reference in the checks, as a fraction of its size
 QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fraction of the threshold
 QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
-MIN_COLOUR_IOU = 0.3  # a flat mark's colour must cover at least this IoU of its silhouette
+MIN_COLOUR_IOU = 0.2  # a flat mark's colour must cover at least this IoU of its silhouette
 
 
 @dataclass
 class Template:
-    image: np.ndarray  # float32 (th, tw)
+    image: np.ndarray  # float32 (th, tw), zero mean and unit norm (the numerator of normalised correlation)
     to_template: np.ndarray  # 3x3: reference pixels -> template pixels
 
 
@@ -164,6 +169,8 @@ def template_bank(template: np.ndarray, background: float) -> list[Template]:
         if BLUR > 0:
             image = cv2.GaussianBlur(image, (0, 0), BLUR, borderType=cv2.BORDER_REPLICATE)
         image = edges(image[..., None])
+        image = image - image.mean()
+        image /= max(float(np.linalg.norm(image)), 1e-9)
         bank.append(Template(image.astype(np.float32), np.vstack([A, [0, 0, 1]]) @ to_small))
     return bank
 
@@ -208,8 +215,12 @@ def pyramid(grey: np.ndarray, largest: float):
 
 def local_maxima(response: np.ndarray, floor: float, count: int) -> list[tuple[float, int, int]]:
     """(value, x, y) of the ``count`` strongest local maxima of ``response`` at or above ``floor``."""
-    peaks = (response >= floor) & (response >= cv2.dilate(response, np.ones((5, 5), np.uint8)))
-    ys, xs = np.nonzero(peaks)
+    peaks = cv2.bitwise_and(cv2.compare(response, floor, cv2.CMP_GE),
+                            cv2.compare(response, cv2.dilate(response, np.ones((5, 5), np.uint8)), cv2.CMP_GE))
+    where = cv2.findNonZero(peaks)
+    if where is None:
+        return []
+    xs, ys = where.reshape(-1, 2).T
     if len(xs) > count:
         best = np.argpartition(-response[ys, xs], count)[:count]
         ys, xs = ys[best], xs[best]
@@ -257,16 +268,22 @@ def propose(image: np.ndarray, references: Sequence[Reference]) -> list[list[tup
         # padded level pixel centres -> image pixel centres
         to_image = np.array([[1 / sx, 0, (0.5 - PAD) / sx - 0.5], [0, 1 / sy, (0.5 - PAD) / sy - 0.5], [0, 0, 1]])
         sums, squares = cv2.integral2(level, sdepth=cv2.CV_64F)
-        textured: dict[tuple[int, int], np.ndarray] = {}
+        # normalised correlation = (plain correlation with the zero-mean, unit-norm template) / (the window's
+        # norm about its mean): one normaliser per window shape, shared by every template of that shape. A
+        # window with no edge structure (where normalised correlation is undefined) gets 0.
+        normaliser: dict[tuple[int, int], np.ndarray] = {}
         for ri, ref in enumerate(references):
             for t in ref.bank:
                 th, tw = t.image.shape
                 if th > level.shape[0] or tw > level.shape[1]:
                     continue
-                if (th, tw) not in textured:
-                    textured[(th, tw)] = window_std(sums, squares, th, tw) >= MIN_WINDOW_STD
-                response = cv2.matchTemplate(level, t.image, cv2.TM_CCOEFF_NORMED)
-                response[~textured[(th, tw)]] = 0.0  # a flat window correlates as +-1 with anything
+                if (th, tw) not in normaliser:
+                    std = window_std(sums, squares, th, tw)
+                    normaliser[(th, tw)] = np.where(std >= MIN_WINDOW_STD,
+                                                    1.0 / (np.sqrt(th * tw) * np.maximum(std, MIN_WINDOW_STD)),
+                                                    0.0).astype(np.float32)
+                response = cv2.matchTemplate(level, t.image, cv2.TM_CCORR)
+                response *= normaliser[(th, tw)]
                 for value, x, y in local_maxima(response, PROPOSE, PEAKS_PER_MAP):
                     shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
                     out[ri].append((value, to_image @ shift @ t.to_template))
@@ -326,12 +343,14 @@ def fit_score(samples: np.ndarray, template: np.ndarray) -> tuple[float, np.ndar
     """How well the best colour projection of the pixels (n, 3) fits the template (n,): the multiple
     correlation (0..1), and the projected pixels. A mark printed in another colour, or inverted, fits as well
     as the original."""
-    x = samples.astype(np.float64)
+    x = samples.astype(np.float32)
     x = x - x.mean(axis=0)
-    t = template.astype(np.float64) - template.mean()
-    w = np.linalg.solve(x.T @ x + np.eye(3) * (1e-2 * len(x)), x.T @ t)
-    fitted = x @ w
-    return float(np.sqrt(max(0.0, float(fitted @ t)) / (t @ t + 1e-9))), fitted
+    t = template.astype(np.float32)
+    t = t - t.mean()
+    b = (x.T @ t).astype(np.float64)
+    w = np.linalg.solve((x.T @ x).astype(np.float64) + np.eye(3) * (1e-2 * len(x)), b)
+    fitted = x @ w.astype(np.float32)
+    return float(np.sqrt(max(0.0, float(w @ b)) / (float(t @ t) + 1e-9))), fitted
 
 
 def colour_iou(samples: np.ndarray, template: np.ndarray) -> float:
@@ -427,30 +446,43 @@ class LogoDetector:
         """The strongest proposals, one per place: the MAX_VERIFY strongest overall and the PER_OCTAVE strongest
         of every size octave (large logos match the coarse templates less sharply than small clutter does, so a
         global ranking alone would leave them out)."""
+        if not poses:
+            return []
         w, h = ref.size
-        centre = np.array([w / 2, h / 2, 1.0])
-        kept, where = [], []
+        order = sorted(range(len(poses)), key=lambda i: -poses[i][0])
+        Hs = np.stack([poses[i][1] for i in order])
+        centres = Hs @ np.array([w / 2, h / 2, 1.0])
+        centres = centres[:, :2] / centres[:, 2:]
+        sizes = np.sqrt(np.abs(np.linalg.det(Hs[:, :2, :2]))) * max(w, h)
+        octaves = np.log2(np.maximum(sizes, MIN_LOGO) / MIN_LOGO).astype(int)
+        kept: list[int] = []
         per_octave: dict[int, int] = {}
-        for _, H in sorted(poses, key=lambda p: -p[0]):
-            size = _size(H, ref)
-            octave = int(np.log2(max(size, MIN_LOGO) / MIN_LOGO))
+        for i in range(len(order)):
+            octave = int(octaves[i])
             if len(kept) >= MAX_VERIFY and per_octave.get(octave, 0) >= PER_OCTAVE:
                 continue
-            c = H @ centre
-            c = c[:2] / c[2]
-            if any(np.linalg.norm(c - kc) < 0.25 * max(ks, size) for kc, ks in where):
-                continue
-            kept.append(H)
-            where.append((c, size))
+            if kept:
+                big, small = np.maximum(sizes[kept], sizes[i]), np.minimum(sizes[kept], sizes[i])
+                near = np.linalg.norm(centres[kept] - centres[i], axis=1) < 0.25 * big
+                if (near & (big < SAME_SIZE * small)).any():
+                    continue
+            kept.append(i)
             per_octave[octave] = per_octave.get(octave, 0) + 1
-        return kept
+        return [Hs[i] for i in kept]
 
     def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses) -> list[Region]:
-        """Verify the strongest distinct proposals of one reference; one region per place it is found."""
+        """Quick-check the strongest distinct proposals of one reference, refine and verify the REFINE best of
+        them; one region per place it is found."""
         w, h = ref.size
         centre = np.array([w / 2, h / 2, 1.0])
-        kept = []  # (score, centre, size, H)
+        checked = []  # (quick score, H)
         for H in self._distinct(ref, poses):
+            quick = self._quick(pyr, ref, H)
+            if quick is not None:
+                checked.append((quick, H))
+        checked.sort(key=lambda c: -c[0])
+        kept = []  # (score, centre, size, H)
+        for quick, H in checked[:REFINE]:
             result = self._refine(pyr, ref, H)
             if result is None:
                 continue
@@ -477,36 +509,42 @@ class LogoDetector:
         g = 0.04 * max(w, h)
         return np.float32([[-g, -g], [w + g, -g], [w + g, h + g], [-g, h + g]])[None]
 
+    def _quick(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray) -> float | None:
+        """The quick score of a proposed pose, or None when the pose is implausible or scores too low."""
+        w, h = ref.size
+        size = _size(H, ref)
+        if not _sane(H, w, h) or size < 0.8 * MIN_LOGO:
+            return None
+        check = self._frames[id(ref)][CHECK_SIDE]
+        quick = quick_score(pyr.sample(check, H, size), check.template)
+        return quick if quick >= QUICK_FACTOR * self.threshold else None
+
     def _refine(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray):
         """(score, homography) after ECC alignment (affine at the check size, then a homography at the logo's
-        own size), or None when the image does not agree with the reference there."""
+        own size), or None when the image does not agree with the reference there. Each alignment is kept only
+        when it raises the score at the logo's own size (ECC can slide off a thin or detailed mark)."""
         w, h = ref.size
-        if not _sane(H, w, h) or _size(H, ref) < 0.8 * MIN_LOGO:
-            return None
         frames = self._frames[id(ref)]
-        check = frames[CHECK_SIDE]
-        size = _size(H, ref)
-        quick = quick_score(pyr.sample(check, H, size), check.template)
-        if quick < QUICK_FACTOR * self.threshold:
-            return None
-        best_H, best = H, quick
+
+        def fine_frame(H: np.ndarray) -> Frame:
+            return frames[min(FINE_SIDES, key=lambda s: abs(s - min(_size(H, ref), FINE_SIDES[-1])))]
+
+        def scored(H: np.ndarray) -> tuple[float, np.ndarray, Frame]:
+            fine = fine_frame(H)
+            samples = pyr.sample(fine, H, _size(H, ref))
+            return fit_score(samples, fine.template.ravel())[0], samples, fine
+
+        best_H, (best, samples, fine) = H, scored(H)
         for motion, iters in ((cv2.MOTION_AFFINE, 30), (cv2.MOTION_HOMOGRAPHY, 40)):
-            size = _size(best_H, ref)
-            frame = check if motion == cv2.MOTION_AFFINE else \
-                frames[min(FINE_SIDES, key=lambda s: abs(s - min(size, FINE_SIDES[-1])))]
-            H2 = _ecc(frame, pyr.sample(frame, best_H, size), best_H, motion, iters)
+            frame = frames[CHECK_SIDE] if motion == cv2.MOTION_AFFINE else fine_frame(best_H)
+            H2 = _ecc(frame, pyr.sample(frame, best_H, _size(best_H, ref)), best_H, motion, iters)
             if H2 is None or not _sane(H2, w, h):
                 continue
-            s2, _ = fit_score(pyr.sample(frame, H2, _size(H2, ref)), frame.template.ravel())
-            if motion == cv2.MOTION_AFFINE or s2 > 0.98 * best:
-                best_H, best = H2, s2
-        size = _size(best_H, ref)
-        fine = frames[min(FINE_SIDES, key=lambda s: abs(s - min(size, FINE_SIDES[-1])))]
-        samples = pyr.sample(fine, best_H, size)
-        template = fine.template.ravel()
-        score, _ = fit_score(samples, template)
-        if score < self.threshold:
+            result = scored(H2)
+            if result[0] > best:
+                best_H, (best, samples, fine) = H2, result
+        if best < self.threshold:
             return None
-        if ref.flat and colour_iou(samples, template) < MIN_COLOUR_IOU:
+        if ref.flat and colour_iou(samples, fine.template.ravel()) < MIN_COLOUR_IOU:
             return None
-        return score, best_H
+        return best, best_H
