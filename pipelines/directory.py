@@ -67,6 +67,24 @@ def plan(inputs: list[Path], out_dir: Path, kinds: set[str]) -> list[tuple[Path,
     return pairs
 
 
+def unsupported(inputs: list[Path], kinds: set[str]) -> list[Path]:
+    """Files under the inputs that this job does not handle (by extension): neither redacted nor copied."""
+    out = []
+    for src in inputs:
+        files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file()
+                                                    and not p.name.startswith("."))
+        out += [f for f in files if file_kind(f) not in kinds and TEMP_MARK not in f.name]
+    return out
+
+
+def unsupported_message(files: list[Path], kinds: set[str]) -> str:
+    more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+    what = {"image": "images", "pdf": "PDFs", "video": "videos"}
+    names = ", ".join(what[k] for k in sorted(kinds))
+    hint = "" if kinds == {"image", "pdf", "video"} else "; `redact run` takes images, PDFs and videos"
+    return f"not redacted and not copied (this job takes {names}, by extension): {files[0]}{more}{hint}"
+
+
 def temp_path(dst: Path) -> Path:
     """Where ``dst`` is written before it is complete (same folder, so the final rename is atomic)."""
     return dst.with_name(f".{dst.stem}{TEMP_MARK}{dst.suffix}")

@@ -121,11 +121,14 @@ def main():
 
 def run_job(inputs: list[Path], out_dir: Path, kinds: set[str], settings: Settings, audit_path, log_json: bool,
             command: str) -> ExitCode:
-    from pipelines.directory import plan
+    from pipelines.directory import plan, unsupported, unsupported_message
     from redact.job import Job
 
     pairs = plan(inputs, out_dir, kinds)
     console = Console(log_json=log_json)
+    skipped = unsupported(inputs, kinds)
+    if skipped:
+        console.warn(unsupported_message(skipped, kinds))
     if not pairs:
         console.warn("no files to redact in " + ", ".join(map(str, inputs)))
         return ExitCode.OK
@@ -180,7 +183,7 @@ def run(inputs, out_dir, config_path, force, audit_path, log_json, **options):
 def run_incremental(inputs: list[Path], out_dir: Path, settings: Settings, audit_path, log_json: bool,
                     force: bool) -> ExitCode:
     """``redact run``: lock the output folder, then redact what changed since the last run."""
-    from pipelines.directory import check_paths, plan
+    from pipelines.directory import check_paths, plan, unsupported, unsupported_message
     from redact.job import Job
     from redact.lock import OutputLock
     from redact.state import JobState
@@ -189,6 +192,9 @@ def run_incremental(inputs: list[Path], out_dir: Path, settings: Settings, audit
     console = Console(log_json=log_json)
     with OutputLock(out_dir):
         pairs = plan(inputs, out_dir, {"image", "pdf", "video"})
+        skipped = unsupported(inputs, {"image", "pdf", "video"})
+        if skipped:  # on a terminal only: cron would repeat it every run (the files stay where they are)
+            console.info("redact: warning: " + unsupported_message(skipped, {"image", "pdf", "video"}))
         if not pairs:
             console.info("nothing to do: no images, PDFs or videos in " + ", ".join(map(str, inputs)))
             return ExitCode.OK

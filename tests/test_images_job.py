@@ -128,10 +128,14 @@ def test_bad_inputs_fail_closed_one_line_each(tmp_path):
     (src / "truncated.jpg").write_bytes(data[: len(data) // 3])
     (src / "text.png").write_text("this is not an image\n")
     _bomb_png(src / "bomb.png")
+    (src / "minutes.docx").write_bytes(b"PK\x03\x04 not ours")
     out = tmp_path / "out"
     proc = run_cli("images", src, "-o", out, "--style", "box")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
+    # a file of another type is neither redacted nor copied, and the user is told so in one line
+    assert [l for l in proc.stderr.splitlines() if "not redacted and not copied" in l and "minutes.docx" in l]
+    assert not (out / "minutes.docx").exists()
     err_lines = [l for l in proc.stderr.splitlines() if "error" in l]
     for name in ("empty.jpg", "truncated.jpg", "text.png", "bomb.png"):
         mine = [l for l in err_lines if name in l]
