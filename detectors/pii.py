@@ -60,7 +60,7 @@ SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
 # "+33 I 25 ...": OCR's I for 1; "+33: 195'36 30:77", "1°60 /6": stray marks OCR put between the groups
-PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:;'’,°*-]{5,18}\d")
+PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:;'’,°*OSBG-]{5,18}\d")  # "G1" for 61, "O" for 0 ...
 PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
 IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?")  # an IBAN's group the line broke off
 DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
@@ -362,7 +362,7 @@ def _phones(page: PageText) -> list[Span]:
             if not m:
                 continue
             parts = _continued(page, text, Span(m.start(), m.end(), PHONE), PHONE_GROUP_RE, 6, _phone_complete)
-            if 7 <= sum(c.isdigit() or c in "Il|" for p in parts for c in text[p.start:p.end]) <= 15:
+            if 7 <= sum(c.isdigit() or c in "Il|OSBG" for p in parts for c in text[p.start:p.end]) <= 15:
                 out += parts
     for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits
         spans = _cell_spans(page, cell, PHONE, 0.8)
