@@ -59,13 +59,17 @@ PEAKS_PER_MAP = 4  # strongest local maxima kept from one template on one level
 MAX_VERIFY = 40  # proposals quick-checked per reference and image (strongest first, one per place)
 PER_OCTAVE = 8  # and at least this many of every octave of logo size
 SAME_SIZE = 1.4  # proposals closer than a quarter of their size and within this size ratio are one place
-REFINE = 8  # of those, the best by quick check are refined and verified
+REFINE = 3  # of those, the best by quick check are refined and verified
 CHECK_SIDE = 32  # the quick check samples the reference frame at this size (longest side, without margin)
 FINE_SIDES = (32, 48, 64, 96)  # the final check and the homography refinement run at the nearest of these
 MARGIN = 0.2  # background ring around the reference in the checks, as a fraction of its size
 QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fraction of the threshold
 QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
 MIN_COLOUR_IOU = 0.2  # a flat mark's colour must cover at least this IoU of its silhouette
+KEY_RATIO = 0.8  # SIFT ratio test: a match is kept when its nearest reference descriptor is this much nearer
+KEY_INLIERS = 6  # least RANSAC inliers of a keypoint pose
+KEY_REPROJECTION = 4.0  # RANSAC inlier distance, image pixels
+KEY_POSES = 2  # keypoint poses (instances) tried per reference and image
 
 
 @dataclass
@@ -81,6 +85,8 @@ class Reference:
     template: np.ndarray  # float32 (h, w) in [0, 1]: what the logo looks like (the silhouette for flat marks)
     flat: bool = True  # a one-colour mark
     bank: list[Template] = field(default_factory=list)
+    keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # reference pixels
+    descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 128), np.float32))  # SIFT, both polarities
 
     @property
     def size(self) -> tuple[int, int]:
@@ -195,10 +201,76 @@ def load_reference(path: Path) -> Reference:
         background = float(template.mean())
     if float(template.std()) < 0.02:
         raise InputError(f"logo {path.name}: it is one flat box, with no shape or texture to find it by")
-    return Reference(path.name, silhouette, template, flat, template_bank(template, background))
+    keypoints, descriptors = reference_features(template, background)
+    return Reference(path.name, silhouette, template, flat, template_bank(template, background), keypoints,
+                     descriptors)
+
+
+def reference_features(template: np.ndarray, background: float) -> tuple[np.ndarray, np.ndarray]:
+    """SIFT keypoints (reference pixels) and descriptors of the reference drawn as it is and inverted (a mark may
+    be printed darker or lighter than what is around it), inside a margin of its background and blurred as a
+    capture blurs it."""
+    pad = int(round(MARGIN * max(template.shape)))
+    image = np.pad(template, pad, constant_values=background)
+    image = cv2.GaussianBlur(image, (0, 0), 1.0)
+    points, descriptors = [], []
+    for drawn in (image, 1.0 - image):
+        kps, desc = SIFT.detectAndCompute(np.clip(drawn * 255 + 0.5, 0, 255).astype(np.uint8), None)
+        if desc is not None:
+            points += [np.float32(k.pt) - pad for k in kps]
+            descriptors.append(desc)
+    if not descriptors:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
+    return np.float32(points).reshape(-1, 2), np.vstack(descriptors).astype(np.float32)
 
 
 # ---------------------------------------------------------------- proposals
+
+SIFT = cv2.SIFT_create()
+
+
+class KeypointIndex:
+    """All references' SIFT descriptors in one FLANN index, built once per job: a frame's keypoints are computed
+    once and matched against every reference at once, so the cost hardly grows with the number of references."""
+
+    def __init__(self, references: Sequence[Reference]):
+        self.owner = np.concatenate([np.full(len(r.descriptors), i) for i, r in enumerate(references)] or [[]])
+        self.points = np.vstack([r.keypoints for r in references]) if references else np.zeros((0, 2), np.float32)
+        descriptors = np.vstack([r.descriptors for r in references]) if references else np.zeros((0, 128))
+        self.matcher = None
+        if len(descriptors) >= 2:
+            self.matcher = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 32})
+            self.matcher.add([descriptors.astype(np.float32)])
+            self.matcher.train()
+        self.count = len(references)
+
+    def poses(self, image: np.ndarray) -> list[list[np.ndarray]]:
+        """Per reference: 3x3 homographies reference -> image fitted by RANSAC to its ratio-tested matches."""
+        out: list[list[np.ndarray]] = [[] for _ in range(self.count)]
+        if self.matcher is None:
+            return out
+        grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+        kps, desc = SIFT.detectAndCompute(grey, None)
+        if desc is None or len(kps) < KEY_INLIERS:
+            return out
+        frame_points = np.float32([k.pt for k in kps])
+        pairs: list[list[tuple[int, int]]] = [[] for _ in range(self.count)]
+        for m in self.matcher.knnMatch(desc, k=2):
+            if len(m) == 2 and m[0].distance < KEY_RATIO * m[1].distance:
+                pairs[int(self.owner[m[0].trainIdx])].append((m[0].trainIdx, m[0].queryIdx))
+        for ri, matched in enumerate(pairs):
+            matched = list(set(matched))
+            for _ in range(KEY_POSES):
+                if len(matched) < KEY_INLIERS:
+                    break
+                src = self.points[[a for a, _ in matched]]
+                dst = frame_points[[b for _, b in matched]]
+                H, inliers = cv2.findHomography(src, dst, cv2.RANSAC, KEY_REPROJECTION, maxIters=500)
+                if H is None or int(inliers.sum()) < KEY_INLIERS:
+                    break
+                out[ri].append(H.astype(np.float64))
+                matched = [p for p, keep in zip(matched, inliers.ravel()) if not keep]
+        return out
 
 
 def pyramid(grey: np.ndarray, largest: float):
@@ -420,6 +492,7 @@ class LogoDetector:
         for p in files:
             digest.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
         self.model_id = f"{ALGORITHM}:{digest.hexdigest()[:16]}"
+        self.keypoint_index = KeypointIndex(self.references)
         self._frames = {id(r): {s: Frame.of(r, s) for s in (CHECK_SIDE,) + FINE_SIDES} for r in self.references}
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0) -> list[list[Region]]:
@@ -435,10 +508,11 @@ class LogoDetector:
 
     def detect_one(self, image: np.ndarray) -> list[Region]:
         proposals = propose(image, self.references)
+        keypoint_poses = self.keypoint_index.poses(image)
         pyr = ColourPyramid(image)
         found: list[Region] = []
-        for ref, poses in zip(self.references, proposals):
-            found += self._confirmed(pyr, ref, poses)
+        for ref, poses, fitted in zip(self.references, proposals, keypoint_poses):
+            found += self._confirmed(pyr, ref, poses, fitted)
         h, w = image.shape[:2]
         return [r.clipped(w, h) for r in found]
 
@@ -470,7 +544,7 @@ class LogoDetector:
             per_octave[octave] = per_octave.get(octave, 0) + 1
         return [Hs[i] for i in kept]
 
-    def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses) -> list[Region]:
+    def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses, fitted=()) -> list[Region]:
         """Quick-check the strongest distinct proposals of one reference, refine and verify the REFINE best of
         them; one region per place it is found."""
         w, h = ref.size
@@ -482,7 +556,9 @@ class LogoDetector:
                 checked.append((quick, H))
         checked.sort(key=lambda c: -c[0])
         kept = []  # (score, centre, size, H)
-        for quick, H in checked[:REFINE]:
+        for H in list(fitted) + [H for _, H in checked[:REFINE]]:
+            if not _sane(H, w, h) or _size(H, ref) < 0.8 * MIN_LOGO:
+                continue
             result = self._refine(pyr, ref, H)
             if result is None:
                 continue

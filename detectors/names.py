@@ -306,7 +306,8 @@ class NameFinder:
         before = re.search(r"(?<![^\s])(\S+)(?:[ ]+|[ ]*\n[ ]*)$", text[max(0, span.start - 40):span.start])
         if before and before.group(1)[-1].isalpha() and self._name_like(before.group(1)):
             span = Span(span.start - len(before.group()), span.end, span.kind, span.score)
-        after = re.match(r"(?:[ ]+|[ ]*\n[ ]*)(\S+)", text[span.end:span.end + 40])
+        # (past a full stop OCR put after a name word: "colleague Agnieszka. Fitzgerald.")
+        after = re.match(r"\.?(?:[ ]+|[ ]*\n[ ]*)(\S+)", text[span.end:span.end + 40])
         if after and text[span.end - 1].isalpha() and (self._name_like(after.group(1))
                                                         or self._caps_surname(text[span.start:span.end], after.group(1))):
             word = after.group(1)

@@ -82,7 +82,7 @@ PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
 CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}\.?(?:,?\s+|-)"
                          r"\d{5}(?:-\d{4})?\b")
 UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
-                            r"[A-Z]{1,2}\d[A-Z\d]?(?:\s|\.\s?)?\d[A-Z]{2}\b")
+                            r"(?:[A-Z]|0(?=[A-Z]))[A-Z]?\d[A-Z\d]?(?:\s|\.\s?)?\d[A-Z]{2}\b")  # "0X1": OCR's 0
 IBAN_LENGTHS = {"AD": 24, "AT": 20, "BE": 16, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24,
                 "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26, "IT": 27, "LI": 21,
                 "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24,
