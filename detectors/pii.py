@@ -175,41 +175,42 @@ def _continued(page: PageText, view: str, span: Span, group: re.Pattern, room: i
                complete: Callable[[str], bool]) -> list[Span]:
     """``span`` (a value after a cue) and the groups that continue it where OCR or the layout broke it off: the
     word beside its end on the same visual row that OCR put in another text line, and the first word of the next
-    line when the value ended its line ("TEL. +1 602 268" / "7252"). Each continuation is a word matching
-    ``group``; at most ``room`` more characters are taken, and none once the value is ``complete``."""
+    line when the value ended its line ("TEL. +1 602 268" / "7252"), each followed by the groups after it on its
+    line. Each continuation is a word matching ``group``; at most ``room`` more characters are taken, and none
+    once the value is ``complete``."""
     out = [span]
-    end = home = span.end  # the value's end, and its end on the text line it started in
+    end = home = span.end  # the value's end, and its end on its own run of text lines
+    on_home = True  # whether the last group taken lies on that run (not beside it)
     while room > 0 and not complete(" ".join(view[p.start:p.end] for p in out)):
+        line_end, home_end = page.line_of(end - 1)[1], page.line_of(home - 1)[1]
         beside = page.right_of(end - 1)
-        line_end = page.line_of(end - 1)[1]
-        home_end = page.line_of(home - 1)[1]
-        if beside is not None and beside != end and page.text[end:line_end].strip() == "" \
-                and page.word_at[beside] >= 0 and page.words[page.word_at[beside]].box[0] \
-                - page.words[page.word_at[end - 1]].box[2] < 3 * _height(page, end - 1):
-            nxt = beside
+        if end < line_end and view[end] == " " and len(out) > 1:
+            nxt = end + 1  # the next group on the line a continuation started
+        elif beside is not None and page.text[end:line_end].strip() == "" and page.word_at[beside] >= 0 \
+                and page.words[page.word_at[beside]].box[0] - page.words[page.word_at[end - 1]].box[2] \
+                < 3 * _height(page, end - 1):
+            nxt, on_home = beside, False
         elif page.text[home:home_end].strip() == "" and home_end < len(page.text):
-            nxt = home_end + 1  # the first word of the line after the value's own
+            nxt, on_home = home_end + 1, True  # the first word of the line after the value's own
         else:
             break
-        m = group.match(view, nxt)
-        if not m or (nxt + len(m.group()) < len(view) and not view[nxt + len(m.group())].isspace()):
+        stop = _group_end(view, nxt, group)
+        if stop is None:
             break
-        word_end = nxt + len(m.group().rstrip(".,"))
-        out.append(Span(nxt, word_end, span.kind, span.score))
-        room -= word_end - nxt
-        if nxt != beside:
-            home = word_end
-        end = word_end
-        while end < len(view) and view[end] == " ":  # the rest of that line, group by group
-            m = group.match(view, end + 1)
-            if not m or room <= 0:
-                break
-            out.append(Span(end + 1, end + 1 + len(m.group().rstrip(".,")), span.kind, span.score))
-            room -= len(m.group())
-            end = end + 1 + len(m.group().rstrip(".,"))
-            if nxt != beside:
-                home = end
+        out.append(Span(nxt, stop, span.kind, span.score))
+        room -= stop - nxt
+        end = stop
+        if on_home:
+            home = stop
     return out
+
+
+def _group_end(view: str, pos: int, group: re.Pattern) -> int | None:
+    """The end of the ``group`` that is the whole word at ``pos`` (a trailing "." or "," left out), or None."""
+    m = group.match(view, pos)
+    if not m or (m.end() < len(view) and not view[m.end()].isspace()):
+        return None
+    return pos + len(m.group().rstrip(".,"))
 
 
 def _iban_complete(value: str) -> bool:
