@@ -67,7 +67,7 @@ QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fract
 QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
 MIN_COLOUR_IOU = 0.2  # a flat mark's colour must cover at least this IoU of its silhouette
 KEY_RATIO = 0.8  # SIFT ratio test: a match is kept when its nearest reference descriptor is this much nearer
-KEY_INLIERS = 6  # least RANSAC inliers of a keypoint pose
+KEY_INLIERS = 5  # least RANSAC inliers of a keypoint pose
 KEY_REPROJECTION = 4.0  # RANSAC inlier distance, image pixels
 KEY_POSES = 2  # keypoint poses (instances) tried per reference and image
 
@@ -230,8 +230,9 @@ SIFT = cv2.SIFT_create()
 
 
 class KeypointIndex:
-    """All references' SIFT descriptors in one FLANN index, built once per job: a frame's keypoints are computed
-    once and matched against every reference at once, so the cost hardly grows with the number of references."""
+    """All references' SIFT descriptors in one brute-force matcher, built once per job: a frame's keypoints are
+    computed once and matched against every reference at once (exact, so the same frame always gives the same
+    poses), so the cost hardly grows with the number of references."""
 
     def __init__(self, references: Sequence[Reference]):
         self.owner = np.concatenate([np.full(len(r.descriptors), i) for i, r in enumerate(references)] or [[]])
@@ -239,13 +240,12 @@ class KeypointIndex:
         descriptors = np.vstack([r.descriptors for r in references]) if references else np.zeros((0, 128))
         self.matcher = None
         if len(descriptors) >= 2:
-            self.matcher = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 32})
+            self.matcher = cv2.BFMatcher(cv2.NORM_L2)
             self.matcher.add([descriptors.astype(np.float32)])
-            self.matcher.train()
         self.count = len(references)
 
     def poses(self, image: np.ndarray) -> list[list[np.ndarray]]:
-        """Per reference: 3x3 homographies reference -> image fitted by RANSAC to its ratio-tested matches."""
+        """Per reference: 3x3 poses reference -> image fitted by RANSAC to its ratio-tested matches."""
         out: list[list[np.ndarray]] = [[] for _ in range(self.count)]
         if self.matcher is None:
             return out
@@ -265,10 +265,13 @@ class KeypointIndex:
                     break
                 src = self.points[[a for a, _ in matched]]
                 dst = frame_points[[b for _, b in matched]]
-                H, inliers = cv2.findHomography(src, dst, cv2.RANSAC, KEY_REPROJECTION, maxIters=500)
-                if H is None or int(inliers.sum()) < KEY_INLIERS:
+                # a similarity (4 degrees of freedom) is stable from a few matches; verification's alignment then
+                # takes up the perspective
+                A, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                                         ransacReprojThreshold=KEY_REPROJECTION, maxIters=500)
+                if A is None or int(inliers.sum()) < KEY_INLIERS:
                     break
-                out[ri].append(H.astype(np.float64))
+                out[ri].append(np.vstack([A, [0, 0, 1]]).astype(np.float64))
                 matched = [p for p, keep in zip(matched, inliers.ravel()) if not keep]
         return out
 

@@ -291,11 +291,13 @@ class NameFinder:
             return True
         return self._distinctive(core)
 
-    def _caps_surname(self, name: str, word: str) -> bool:
-        """In capitals, a lone first name's next word is its surname unless it is a form or stop word
-        ("CHARLES / BROWN ON THIS LETTER": BROWN is a common word, but a first name alone is rarely all)."""
+    def _surname_after(self, name: str, word: str) -> bool:
+        """A lone first name's next word, written the same way (capitalised, or in capitals), is its surname
+        unless it is a form or stop word ("colleague Mary / Thomas on this letter", "CHARLES / BROWN ON ...":
+        Thomas and Brown are common words, but a first name alone is rarely all)."""
         core = _strip(word)
-        return (" " not in name.strip() and name.isupper() and core.isupper() and core.isalpha() and len(core) >= 3
+        return (" " not in name.strip() and name[:1].isupper() and core[:1].isupper() and core.isalpha()
+                and len(core) >= 2 and name.isupper() == core.isupper()
                 and core.lower() not in NOT_NAMES | HONORIFIC_WORDS and core.lower() not in self.english.stop_words)
 
     def _grown(self, page: PageText, span: Span) -> Span:
@@ -308,8 +310,9 @@ class NameFinder:
             span = Span(span.start - len(before.group()), span.end, span.kind, span.score)
         # (past a full stop OCR put after a name word: "colleague Agnieszka. Fitzgerald.")
         after = re.match(r"\.?(?:[ ]+|[ ]*\n[ ]*)(\S+)", text[span.end:span.end + 40])
+        name = text[span.start:span.end]
         if after and text[span.end - 1].isalpha() and (self._name_like(after.group(1))
-                                                        or self._caps_surname(text[span.start:span.end], after.group(1))):
+                                                        or self._surname_after(name, after.group(1))):
             word = after.group(1)
             span = Span(span.start, span.end + len(after.group()) - (len(word) - len(word.rstrip(".,;:!?)"))),
                         span.kind, span.score)

@@ -69,7 +69,7 @@ MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 DATE_RE = re.compile(
     r"\b(?:\d{1,2}[/.-][ ]?\d{1,2}[/.-][ ]?\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTHS},?\s+\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})",
+    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+{MONTHS},?\s+\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})",
     re.I)
 STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|way|terrace|ter"
                 r"|close|crescent|cres|parkway|pkwy|circle|cir|highway|hwy|square|sq|row|mews|gardens|grove|hill"
@@ -361,6 +361,10 @@ def _phones(page: PageText) -> list[Span]:
         for start in _after(page, cue):  # right after the cue, or the value beside a form label
             m = PHONE_AFTER_CUE.match(text, start)
             if not m:
+                if cue.group().rstrip().endswith(":"):  # a form's "Phone:" label: its value, however OCR read it
+                    value = text[start:page.line_of(start)[1]]
+                    if len(value.split()) <= 6 and sum(c.isdigit() for c in value) >= 3 and not re.search(AT, value):
+                        out.append(Span(start, start + len(value.rstrip()), PHONE, 0.6))
                 continue
             parts = _continued(page, text, Span(m.start(), m.end(), PHONE), PHONE_GROUP_RE, 6, _phone_complete)
             if 7 <= sum(c.isdigit() or c in "Il|OSBG" for p in parts for c in text[p.start:p.end]) <= 15:

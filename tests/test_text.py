@@ -204,6 +204,12 @@ def test_values_after_a_cue_that_ocr_damaged(detector):
     assert (SSN, "952-93-3698") in spans  # an area of 9xx is no SSN, but after the cue OCR misread a digit
     assert (SSN, "107 -08-1381") in spans
     assert (EMAIL, "deborah. pet rov@example. com") in spans
+    spans = found(detector, ["Date of Birth: 21. October 1946", "Phone: +i Sl? S13 0382", "Work: 9am-5pm",
+                             "I have copied my colleague Mary", "Thomas on this letter."])
+    assert (DATE_OF_BIRTH, "21. October 1946") in spans
+    assert (PHONE, "+i Sl? S13 0382") in spans  # a form's phone value that OCR could not read is still taken
+    assert not any("9am" in t for _, t in spans)
+    assert {(PERSON, "Mary"), (PERSON, "Thomas")} <= set(spans) or (PERSON, "Mary\nThomas") in spans, spans
 
 
 def test_a_phone_number_the_line_broke_and_a_name_ocr_misread(detector):
