@@ -39,8 +39,9 @@ def photos(folder: Path, limit: int | None = None) -> list[np.ndarray]:
 
 
 def miss_reason(detector: LogoDetector, image: np.ndarray, slug: str, placed, cover: float) -> str:
-    """Why a composited logo was missed: no proposal near it, its proposals not among those verified, all of
-    them rejected by verification, or a detection whose mask covers too little of it."""
+    """Why a composited logo was missed: no proposal near it (template or keypoint), its template proposals not
+    among those verified (and no keypoint pose near it), all of them rejected by verification, or a detection
+    whose mask covers too little of it."""
     ref = next(r for r in detector.references if r.name == f"{slug}.svg")
     truth_centre = placed.quad.mean(axis=0)
     truth_size = placed.width
@@ -56,10 +57,11 @@ def miss_reason(detector: LogoDetector, image: np.ndarray, slug: str, placed, co
     if cover > 0:
         return "coverage < 95%"
     poses = logos_module.propose(image, [ref])[0]
-    if not any(near(H) for _, H in poses):
+    keypoint_poses = detector.keypoint_index.poses(image)[detector.references.index(ref)]
+    if not any(near(H) for _, H in poses) and not any(near(H) for H in keypoint_poses):
         return "no proposal"
     chosen = [H for H in detector._distinct(ref, poses) if near(H)]
-    if not chosen:
+    if not chosen and not any(near(H) for H in keypoint_poses):
         return "proposal not ranked"
     return "rejected by verification"
 

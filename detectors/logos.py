@@ -15,8 +15,14 @@ Two steps, each a handful of OpenCV calls over whole images:
    whole logo. Windows of a level with no edge structure propose nothing. The poses kept are the strongest
    overall plus the strongest of every octave of logo size (so large logos are not crowded out by small-scale
    clutter), one per place and size.
-2. **Verify**: every kept pose gets a cheap quick check (the reference's correlation with the image sampled in
-   its frame, both blurred), and only the ``REFINE`` best by that check are verified against the whole
+   Beside them, **keypoints** propose poses of marks with corners and detail: SIFT keypoints of the frame
+   (computed once per frame, whatever the number of references) are matched to every reference's descriptors
+   (computed once per job, for the reference as drawn and inverted) with a ratio test, and a similarity is
+   fitted to each reference's matches by RANSAC (up to ``KEY_POSES`` instances). These poses are usually close
+   to the truth where the coarse templates are not (a 30-degree rotation step, a cluttered place), so they go
+   straight to verification.
+2. **Verify**: every keypoint pose, and of the template poses the ``REFINE`` best by a cheap quick check (the
+   reference's correlation with the image sampled in its frame, both blurred), is verified against the whole
    reference: the image is sampled in the reference's frame, the colour direction that best explains the
    reference is fitted (a mark printed in any colour, or inverted, fits as well as the original), the pose is
    refined to a homography by ECC alignment (which also takes up perspective; a refinement is kept only when
@@ -43,7 +49,7 @@ from redact.errors import InputError
 from redact.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-ALGORITHM = "logos-v5"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v6"  # part of model_id: change when the method changes what is found
 
 REF_SIDE = 256  # references are rendered/resized so their longest side is this
 TEMPLATE = 20  # longest side of the proposal templates, pixels
@@ -66,8 +72,8 @@ MARGIN = 0.2  # background ring around the reference in the checks, as a fractio
 QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fraction of the threshold
 QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
 MIN_COLOUR_IOU = 0.2  # a flat mark's colour must cover at least this IoU of its silhouette
-KEY_RATIO = 0.8  # SIFT ratio test: a match is kept when its nearest reference descriptor is this much nearer
-KEY_INLIERS = 5  # least RANSAC inliers of a keypoint pose
+KEY_RATIO = 0.85  # SIFT ratio test: a match is kept when its nearest reference descriptor is this much nearer
+KEY_INLIERS = 4  # least RANSAC inliers of a keypoint pose
 KEY_REPROJECTION = 4.0  # RANSAC inlier distance, image pixels
 KEY_POSES = 2  # keypoint poses (instances) tried per reference and image
 

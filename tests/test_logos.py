@@ -81,6 +81,25 @@ def test_no_detection_on_logo_free_photos(logo_detector):
     assert [r for regions in logo_detector.detect(images) for r in regions] == []
 
 
+def test_keypoints_give_a_pose_near_the_truth(logo_detector):
+    """The SIFT stage alone (frame keypoints matched to every reference at once, RANSAC similarity) proposes a pose
+    near a large rotated mark on a real photo, and verification confirms it there."""
+    from detectors.logos import ColourPyramid
+
+    rng = np.random.default_rng(8)
+    image, placed = place_mark(eval_photo("ColdRipple"), icon_svg("dropbox"), 200, rng, angle=100, tilt=0.1)
+    image = degrade(image, rng, blur=0.8, noise=2, quality=80)
+    index = [r.name for r in logo_detector.references].index("dropbox.svg")
+    ref = logo_detector.references[index]
+    w, h = ref.size
+    poses = logo_detector.keypoint_index.poses(image)[index]
+    centres = [(H @ [w / 2, h / 2, 1.0])[:2] / (H @ [w / 2, h / 2, 1.0])[2] for H in poses]
+    near = [H for H, c in zip(poses, centres) if np.linalg.norm(c - placed.quad.mean(axis=0)) < 20]
+    assert near
+    regions = logo_detector._confirmed(ColourPyramid(image), ref, [], near)
+    assert coverage(build_mask(regions, *image.shape[:2], pad=2.0), placed.truth) >= 0.95
+
+
 def test_png_reference_and_model_id(tmp_path, logo_dir, logo_detector):
     from detectors.logos import LogoDetector
 
