@@ -32,7 +32,8 @@ HONORIFICS = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle
 NAME_WORD = (r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]['’][A-Z]{2,}|[A-Z]{2,}(?:['’-][A-Z]+)?"
              r"|[A-Z]\.|[A-Z][,:](?=[ ]+[A-Z][A-Za-z]))")  # an initial ("F,", "R:" when OCR misread its dot)
 PARTICLE = r"(?:van|von|de|der|den|da|del|della|di|du|le|la|bin|al|ter|ten|st\.)"
-NAME_SEQ = rf"{NAME_WORD}(?:[ ]+(?:{PARTICLE}[ ]+)?{NAME_WORD}){{0,3}}"
+# words of a name; OCR may put a stray full stop after one ("MARY. STARK")
+NAME_SEQ = rf"{NAME_WORD}(?:\.?[ ]+(?:{PARTICLE}[ ]+)?{NAME_WORD}){{0,3}}"
 LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|patient(?:'s)?\s+|employee\s+"
           r"|customer\s+|client\s+|applicant\s+|student\s+|account\s+holder\s+|member\s+|contact\s+)?name"
           r"|sur\s?name|forename|patient|employee|customer|client|applicant|student|tenant|landlord|insured"
@@ -75,7 +76,7 @@ claim id code type status approved reviewed prepared department hospital clinic 
 manager executive administrator accountant assistant officer president secretary clerk nurse head senior
 junior chief practice sales marketing accounting engineering operations facilities procurement legal support
 human resources finance services service marketing registration information application emergency contact
-member plan certify dear hello hi re report letter statement summary
+member plan certify dear hello hi re report letter statement summary please
 jan feb mar apr may jun jul aug sep oct nov dec january february march april june july
 august september october november december monday tuesday wednesday thursday friday saturday sunday
 """.split())

@@ -2,7 +2,7 @@
 
 Lines are joined by newlines and words by single spaces; ``word_at`` maps every character to its word. The
 ``digits`` and ``letters`` views have the same length as ``text`` with common OCR confusions undone inside
-tokens that are mostly digits (O->0, l->1, S/$->5, B->8) or mostly letters (0->o, 1->l, 5->s), so offsets agree.
+tokens that are mostly digits (O->0, l->1, S/$->5, B->8, A->4, G->6) or mostly letters (0->o, 1->l, 5->s), so offsets agree.
 ``row_cells`` and ``column_under`` read the page as a table: the cells of a visual row, and the cells under a
 column header (for the recognisers' column rules: a column headed Name, Phone, Email ...).
 """
@@ -26,7 +26,7 @@ class Span:
 
 
 TO_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
-                           "!": "1", "S": "5", "s": "5", "$": "5", "B": "8", "Z": "2", "z": "2"})
+                           "!": "1", "S": "5", "s": "5", "$": "5", "B": "8", "Z": "2", "z": "2", "A": "4", "G": "6"})
 _TO_LETTER_LOWER = str.maketrans({"0": "o", "1": "l", "5": "s", "|": "l"})
 _TO_LETTER_UPPER = str.maketrans({"0": "O", "1": "I", "5": "S", "|": "I"})
 _TOKEN = re.compile(r"\S+")
@@ -178,8 +178,11 @@ class PageText:
                 break
             run = next((c for c in self.row_cells(w.box[1], w.box[3]) if i in c), [i])
             x0, x1 = min(self.words[j].box[0] for j in run), max(self.words[j].box[2] for j in run)
-            if sum(x0 < x - height < x + height < x1 for x in starts) >= 2:
-                break  # a line of running text under the table: it runs across two columns' starts
+            crossed = [x for x in starts if x0 < x - height < x + height < x1]
+            if len(crossed) >= 2 and not all(any(abs(self.words[j].box[0] - x) < 0.6 * height for j in run)
+                                             for x in crossed):
+                break  # a line of running text under the table: it runs across two columns' starts (a row
+                # whose columns OCR ran together still has a word starting at each column's start)
             mine = [j for j in run if left <= self.words[j].box[0] < right]
             y = max(self.words[j].box[3] for j in mine)
             out.append(mine)

@@ -69,7 +69,7 @@ MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 DATE_RE = re.compile(
     r"\b(?:\d{1,2}[/.-][ ]?\d{1,2}[/.-][ ]?\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+{MONTHS},?\s+\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})",
+    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+{MONTHS}(?:,\s*|\s+)\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*|\s+)\d{{4}})",
     re.I)
 STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|way|terrace|ter"
                 r"|close|crescent|cres|parkway|pkwy|circle|cir|highway|hwy|square|sq|row|mews|gardens|grove|hill"
@@ -79,7 +79,7 @@ STREET_RE = re.compile(
     rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
-CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}\.?(?:,?\s+|-)"
+CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}\.?(?:,?\s+\.?|-)"
                          r"\d{5}(?:-\d{4})?\b")
 UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
                             r"(?:[A-Z]|0(?=[A-Z]))[A-Z]?\d[A-Z\d]?(?:\s|\.\s?)?\d[A-Z]{2}\b")  # "0X1": OCR's 0
@@ -372,7 +372,7 @@ def _phones(page: PageText) -> list[Span]:
     for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits
         spans = _cell_spans(page, cell, PHONE, 0.8)
         value = "".join(text[s.start:s.end] for s in spans)
-        if len(cell) <= 7 and 7 <= sum(c.isdigit() for c in value) <= 15 \
+        if len(cell) <= 7 and 7 <= sum(c.isdigit() for c in value) <= 20 \
                 and sum(c.isdigit() for c in value) > sum(c.isalpha() for c in value):
             out += spans
     return out

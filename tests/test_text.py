@@ -154,6 +154,29 @@ def test_table_column_headed_name_is_names_and_other_columns_are_not(detector):
         assert word not in people, (word, people)
 
 
+def test_table_rows_whose_columns_ocr_ran_together(detector):
+    """A narrow table: OCR reads each row as one run of words, but each column's cell starts under its header."""
+    def row(y, line, cells):
+        out = []
+        for x, text in cells:
+            for t in text.split():
+                out.append(Word(t, (x, y, x + 12 * len(t), y + 20), 95.0, line))
+                x += 12 * len(t) + 10
+        return out
+    words = row(5, 0, [(10, "Name"), (170, "Department"), (370, "Phone")])
+    # values only the columns tell: a name NER does not know, a phone number OCR garbled
+    for n, (name, dept, phone) in enumerate([("Grace Wright", "Human Resources", "617.356.4221"),
+                                             ("Zyqa Vbrtek", "Facilities Team", "$3351 697220515 28)")]):
+        words += row(35 + 30 * n, n + 1, [(10, name), (170, dept), (370, phone)])
+    words += row(35 + 30 * 2, 3, [(10, "Prepared by the office team on behalf of the whole department today")])
+    page = PageText(words)
+    got = {(s.kind, page.text[s.start:s.end]) for s in detector.spans(page)}
+    for part in ("Grace", "Wright", "Zyqa", "Vbrtek"):
+        assert any(k == PERSON and part in t for k, t in got), got
+    assert any(k == PHONE and "697220515" in t for k, t in got), got
+    assert not any(t in ("Human", "Resources", "Facilities", "office", "department") for _, t in got), got
+
+
 def test_phone_email_and_iban_columns_and_a_description_column(detector):
     rows = [[(10, "NAME"), (300, "PHONE"), (600, "EMAIL"), (1000, "IBAN")],
             [(10, "Ahmed Lewis"), (300, "SUPPOR#49 30 9375454"), (600, "lars . floresgexample . net"),
