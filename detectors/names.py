@@ -57,7 +57,8 @@ CALL_CUE_RE = re.compile(r"\b(?:call|contact|ring|phone|ask\s+for|speak\s+(?:to|
                          re.I)
 # what follows a person one is told to call: "on +33 ...", "at (303) ..."
 CALL_NUMBER_RE = re.compile(r"[ ]*\n?[ ]*(?i:on|at)[ ]*\n?[ ]*[+(]?\d")
-CALL_VALUE_RE = re.compile(rf"(?:{HONORIFICS}\.?[ ]+)?({NAME_WORD}(?:(?:[ ]+|[ ]*\n[ ]*){NAME_WORD}){{1,2}})")
+CALL_VALUE_RE = re.compile(rf"(?:{HONORIFICS}\.?[ ]+)?((?:{NAME_WORD}|l[a-z]+)"  # "lvan": OCR's l for I
+                           rf"(?:(?:[ ]+|[ ]*\n[ ]*){NAME_WORD}){{1,2}})")
 LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
 HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+({NAME_SEQ})")
 INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"  # J. Smith, J.R. Smith

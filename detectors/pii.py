@@ -48,6 +48,8 @@ GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,:;](?=[ \n]?[A-Z0-9]{1,4}\b)")
 IBAN_HEADERS = frozenset({"iban"})
 PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "contact number"})
 EMAIL_HEADERS = frozenset({"email", "e-mail", "emails"})
+WRITE_TO_RE = re.compile(r"\b(?:write|reply|send)\s+(?:to|us\s+at)[ ]*\n?[ ]*", re.I)
+LOST_AT_RE = re.compile(rf"(?:\S+[ ]?){{0,2}}\S*[A-Za-z0-9]\.{TLDS}\b[.,;]?(?=\s|$)")  # an address without "@"
 EMAIL_CUE = re.compile(r"\be-?mail(?:\s+address)?\s*:[ ]*", re.I)
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
 # after an IBAN cue the head may carry a character OCR added ("GBO06 WEST 8717 ...")
@@ -69,7 +71,8 @@ MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 DATE_RE = re.compile(
     r"\b(?:\d{1,2}[/.-][ ]?\d{1,2}[/.-][ ]?\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+{MONTHS}(?:,\s*|\s+)\d{{4}}|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*|\s+)\d{{4}})",
+    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+{MONTHS}(?:,\s*|\s+|(?<=\.))\d{{4}}"
+    rf"|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*|\s+)\d{{4}})",
     re.I)
 STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|way|terrace|ter"
                 r"|close|crescent|cres|parkway|pkwy|circle|cir|highway|hwy|square|sq|row|mews|gardens|grove|hill"
@@ -78,6 +81,7 @@ STREET_RE = re.compile(
     r"\b\d{1,6}[A-Za-z]?(?:-\d{1,4})?[.,]?[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Za-z][A-Za-z.'-]*[ ]+){0,4}"
     rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
+HOUSE_LINE_RE = re.compile(r"\d{1,6}[A-Za-z]?[.,]?[ ]+[A-Z][A-Za-z'-]+")  # "1876 Birch ..." (a house number)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
 CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}\.?(?:,?\s+\.?|-)"
                          r"\d{5}(?:-\d{4})?\b")
@@ -127,6 +131,10 @@ def _emails(page: PageText) -> list[Span]:
         tail = page.beside(word_end - 1)  # the domain's end, beside the head on the same row but another line
         if tail is not None and re.fullmatch(rf"\.?{TLDS}[.,;]?", text[tail[0]:tail[1]]):
             out += [Span(start, end, EMAIL, 0.9), Span(tail[0], tail[1], EMAIL, 0.9)]
+    for cue in WRITE_TO_RE.finditer(page.text):  # "write to ANDREW. THOMPSONGEXAMPLE.NET": OCR lost the "@"
+        m = LOST_AT_RE.match(text, cue.end())
+        if m and "@" not in m.group() and not any(s.start < m.end() and m.start() < s.end for s in out):
+            out.append(Span(m.start(), m.end() - len(m.group()) + len(m.group().rstrip(".,;")), EMAIL, 0.7))
     for cue in EMAIL_CUE.finditer(page.text):  # after "Email:", the rest of the line if it has an "@"
         for start in _after(page, cue):
             end = page.line_of(start)[1] if start < len(text) else start
@@ -395,10 +403,18 @@ def _addresses(page: PageText) -> list[Span]:
     out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)]
     out += [Span(m.start(), m.end(), ADDRESS) for m in PO_BOX_RE.finditer(page.text)]
     # the city line of an address: "Springfield, IL 62704", or a UK postcode line
-    out += [Span(m.start(), m.end(), ADDRESS, 0.9) for view in (page.text, page.digits)
-            for m in CITY_ZIP_RE.finditer(view)]
+    cities = [m for view in (page.text, page.digits, _sevens(page.digits)) for m in CITY_ZIP_RE.finditer(view)]
+    out += [Span(m.start(), m.end(), ADDRESS, 0.9) for m in cities]
     out += [Span(m.start(), m.end(), ADDRESS, 0.8) for m in UK_POSTCODE_RE.finditer(page.text)
             if any(c.isdigit() for c in m.group())]
+    # the street line above a city line, even when OCR garbled its street type ("16076 Birch Ser.")
+    for m in cities:
+        start = page.line_of(m.start())[0]
+        if start > 0:
+            above = page.line_of(start - 1)
+            line = page.text[above[0]:above[1]]
+            if HOUSE_LINE_RE.match(line) and len(line.split()) <= 6:
+                out.append(Span(above[0], above[1], ADDRESS, 0.7))
     return out
 
 

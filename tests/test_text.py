@@ -230,6 +230,11 @@ def test_values_after_a_cue_that_ocr_damaged(detector):
     spans = found(detector, ["Date of Birth: 21. October 1946", "Phone: +i Sl? S13 0382", "Work: 9am-5pm",
                              "I have copied my colleague Mary", "Thomas on this letter."])
     assert (DATE_OF_BIRTH, "21. October 1946") in spans
+    more = found(detector, ["PLEASE WRITE TO ANDREW. THOMPSONGEXAMPLE.NET. THANK YOU.", "Born on 28 October.2002",
+                            "Beatrice Allen", "16076 Birch Ser.", "Tucson, AZ 85/01"])
+    assert (EMAIL, "ANDREW. THOMPSONGEXAMPLE.NET") in more  # OCR read the "@" as "G"
+    assert (DATE_OF_BIRTH, "28 October.2002") in more
+    assert {(ADDRESS, "16076 Birch Ser."), (ADDRESS, "Tucson, AZ 85/01")} <= set(more), more
     assert (PHONE, "+i Sl? S13 0382") in spans  # a form's phone value that OCR could not read is still taken
     assert not any("9am" in t for _, t in spans)
     assert {(PERSON, "Mary"), (PERSON, "Thomas")} <= set(spans) or (PERSON, "Mary\nThomas") in spans, spans
