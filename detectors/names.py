@@ -59,8 +59,9 @@ CALL_CUE_RE = re.compile(r"\b(?:call|contact|ring|phone|ask\s+for|speak\s+(?:to|
 CALL_NUMBER_RE = re.compile(r"[ ]*\n?[ ]*(?i:on|at)[ ]*\n?[ ]*[+(]?\d")
 CALL_VALUE_RE = re.compile(rf"(?:{HONORIFICS}\.?[ ]+)?((?:{NAME_WORD}|l[a-z]+)"  # "lvan": OCR's l for I
                            rf"(?:(?:[ ]+|[ ]*\n[ ]*){NAME_WORD}){{1,2}})")
-LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
-HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+({NAME_SEQ})")
+# (a speck OCR read between a label and its value: "Contact: . BRIAN SCOTT")
+LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:[.,;|][ ]+)?(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
+HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+((?:l[a-z]+[ ]+)?{NAME_SEQ})")  # "Dr. lvan White": l for I
 INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"  # J. Smith, J.R. Smith
                          r"|\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?,[ ](?:[A-Z]\.[ ]?){1,3}")  # Smith, J.
 
@@ -283,8 +284,8 @@ class NameFinder:
         core = _strip(word)
         if core[:1] == "l" and core[1:2].islower() and core not in self.english:
             core = "I" + core[1:]  # OCR's l for a capital I ("lvan G. Hall")
-        if not core[:1].isupper():
-            return False
+        if not core[:1].isupper() or core.lower() in HONORIFIC_WORDS:
+            return False  # (an honorific starts the next name: "... BRIAN SCOTT / Dr. Susan Chen")
         if re.fullmatch(r"(?:O['’]|M[a]?c)[A-Z][a-z]+", core):
             return True  # O'Brien, McKay, MacLeod
         parts = core.split("-")
@@ -360,7 +361,7 @@ def _column_cells(page: PageText) -> list[Span]:
             continue
         for cell in page.column_under(h):
             cell = [j for j in cell if any(c.isalnum() for c in page.words[j].text)]  # OCR's specks ("_") aside
-            texts = [page.words[j].text for j in cell]
+            texts = [page.letters[page.word_start[j]:page.word_start[j] + len(page.words[j].text)] for j in cell]
             if len(cell) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
                 for j in cell:

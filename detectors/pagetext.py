@@ -44,6 +44,8 @@ def _fix_token(tok: str) -> tuple[str, str]:
     if letters >= 2 and letters > digits and digits:
         upper = sum(c.isupper() for c in tok) * 2 > letters
         as_letters = tok.translate(_TO_LETTER_UPPER if upper else _TO_LETTER_LOWER)
+        if re.match(r"0['’][A-Z]", tok):
+            as_letters = "O" + as_letters[1:]  # "0'Neil": an Irish name's O, capital before its apostrophe
     else:
         as_letters = tok
     return as_digits, as_letters

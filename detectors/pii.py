@@ -57,7 +57,8 @@ IBAN_CUED_SHAPE_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,3}(?:[ ]{0,2}[A-Z0-9]{4}){1
 IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){1,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
-CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ -]\d{3,6}){2,4}(?![\d])")  # OCR may add a "." after a group
+CUE_REACH = 60  # characters after a cue within which its value may come later in the sentence
+CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ \n-]\d{3,6}){2,4}(?![\d])")  # OCR may add a "." after a group
 SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
@@ -65,7 +66,7 @@ PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|wo
 PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:;'’,°*OSBG-]{5,18}\d")  # "G1" for 61, "O" for 0 ...
 PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
 IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?")  # an IBAN's group the line broke off
-DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
+DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date[.,]?\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
                      re.I)
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
           r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
@@ -83,7 +84,7 @@ STREET_RE = re.compile(
     re.I)
 HOUSE_LINE_RE = re.compile(r"\d{1,6}[A-Za-z]?[.,]?[ ]+[A-Z][A-Za-z'-]+")  # "1876 Birch ..." (a house number)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
-CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\s*[A-Z]{2}\.?(?:,?\s+\.?|-)"
+CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*:?(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\.?\s*[A-Z]{2}\.?(?:,?\s+\.?|-)"
                          r"\d{5}(?:-\d{4})?\b")
 UK_POSTCODE_RE = re.compile(r"\b(?:[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,2},?\s+)?"
                             r"(?:[A-Z]|0(?=[A-Z]))[A-Z]?\d[A-Z\d]?(?:\s|\.\s?)?\d[A-Z]{2}\b")  # "0X1": OCR's 0
@@ -256,7 +257,11 @@ def _cards(page: PageText) -> list[Span]:
     out = []
     view = _sevens(page.digits)
     for cue in CARD_CUE.finditer(page.text):
-        for start in _after(page, cue):
+        starts = _after(page, cue)
+        later = CARD_SHAPE_RE.search(view, cue.end(), min(len(view), cue.end() + CUE_REACH))
+        if later and "." not in page.text[cue.end():later.start()].replace("\n", " ").strip(" .")[:-1]:
+            starts.append(later.start())  # later in the same sentence: "card number we hold for you is 3727 ..."
+        for start in starts:
             m = CARD_SHAPE_RE.match(view, start)
             if m and 12 <= sum(c.isdigit() for c in m.group()) <= 20:
                 out.append(Span(m.start(), m.end(), CARD, 0.7))

@@ -235,6 +235,11 @@ def test_values_after_a_cue_that_ocr_damaged(detector):
     assert (EMAIL, "ANDREW. THOMPSONGEXAMPLE.NET") in more  # OCR read the "@" as "G"
     assert (DATE_OF_BIRTH, "28 October.2002") in more
     assert {(ADDRESS, "16076 Birch Ser."), (ADDRESS, "Tucson, AZ 85/01")} <= set(more), more
+    more = found(detector, ["Emergency Contact: . BRIAN SCOTT", "Dr. lvan White", "Our records show your date. of",
+                            "birth as July 11, 1987. The card number we hold for you is 3727",
+                            "954552 87218. Thank you."])
+    assert {(PERSON, "BRIAN SCOTT"), (PERSON, "Dr. lvan White"), (DATE_OF_BIRTH, "July 11, 1987"),
+            (CARD, "3727\n954552 87218")} <= set(more), more  # (the card's Luhn check fails: OCR misread a digit)
     assert (PHONE, "+i Sl? S13 0382") in spans  # a form's phone value that OCR could not read is still taken
     assert not any("9am" in t for _, t in spans)
     assert {(PERSON, "Mary"), (PERSON, "Thomas")} <= set(spans) or (PERSON, "Mary\nThomas") in spans, spans
