@@ -53,19 +53,21 @@ LOST_AT_RE = re.compile(rf"(?:\S+[ ]?){{0,2}}\S*[A-Za-z0-9]\.{TLDS}\b[.,;]?(?=\s
 EMAIL_CUE = re.compile(r"\be-?mail(?:\s+address)?\s*:[ ]*", re.I)
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
 # after an IBAN cue the head may carry a character OCR added ("GBO06 WEST 8717 ...")
-IBAN_CUED_SHAPE_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,3}(?:[ ]{0,2}[A-Z0-9]{4}){1,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")
+IBAN_CUED_SHAPE_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,3}(?:[ ]{0,2}[A-Z0-9]{4}){0,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")
 IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){1,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
 CUE_REACH = 60  # characters after a cue within which its value may come later in the sentence
 CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ \n-]\d{3,6}){2,4}(?![\d])")  # OCR may add a "." after a group
+LEADING_SLASH_RE = re.compile(r"(?<!\S)/(?=\d{3}(?![\d/]))")
 SHORT_SLASHED_RE = re.compile(r"(?<!\S)(?=[\d/]{3,6}(?!\S))\d+/\d+(?!\S)")
 PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|work|contact)\b\.?\s*(?:no\.?|number|#)?"
                        r"\s*[:.]?\s*", re.I)
 # "+33 I 25 ...": OCR's I for 1; "+33: 195'36 30:77", "1°60 /6": stray marks OCR put between the groups
 PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:;'’,°*OSBG-]{5,18}\d")  # "G1" for 61, "O" for 0 ...
 PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
-IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?")  # an IBAN's group the line broke off
+# an IBAN's group the line broke off: with a digit, or a bank code of four letters before digits ("WEST 4081")
+IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?|[A-Z]{4}(?=[ \n]{1,2}\d)")
 DOB_CUE = re.compile(r"\b(?:D\.?O\.?B\.?|date[.,]?\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?|geb\.?)\s*[:.-]?",
                      re.I)
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
@@ -247,7 +249,8 @@ def _height(page: PageText, pos: int) -> float:
 def _sevens(view: str) -> str:
     """``view`` with "/" read as "7" inside short number groups ("54/2", "7/051"): a common OCR confusion in
     grouped card and account numbers (dates keep theirs: they have two slashes or more than six characters)."""
-    return SHORT_SLASHED_RE.sub(lambda m: m.group().replace("/", "7"), view)
+    view = SHORT_SLASHED_RE.sub(lambda m: m.group().replace("/", "7"), view)
+    return LEADING_SLASH_RE.sub("7", view)  # "/841": a group's first 7
 
 
 def _cards(page: PageText) -> list[Span]:
@@ -259,7 +262,7 @@ def _cards(page: PageText) -> list[Span]:
     for cue in CARD_CUE.finditer(page.text):
         starts = _after(page, cue)
         later = CARD_SHAPE_RE.search(view, cue.end(), min(len(view), cue.end() + CUE_REACH))
-        if later and "." not in page.text[cue.end():later.start()].replace("\n", " ").strip(" .")[:-1]:
+        if later and not re.search(r"[.!?]\s+[A-Z]", page.text[cue.end():later.start()]):
             starts.append(later.start())  # later in the same sentence: "card number we hold for you is 3727 ..."
         for start in starts:
             m = CARD_SHAPE_RE.match(view, start)
@@ -289,6 +292,8 @@ def _iban_view(page: PageText) -> str:
     upper = list(page.text.upper())
     for m in GROUP_PUNCT_RE.finditer("".join(upper)):
         view[m.start()] = upper[m.start()] = " "
+    for m in re.finditer(r"(?<![\w.])@(?=\d)|(?<=\d)@(?!\w)", "".join(upper)):
+        view[m.start()] = "0"  # OCR's "@" for a zero in a number group ("5435 @1")
     for m in IBAN_HEAD_RE.finditer("".join(upper)):
         if m.group(1) in IBAN_LENGTHS:
             view[m.start():m.end()] = m.group(1) + m.group(2).translate(TO_DIGIT).replace("@", "0")
@@ -412,6 +417,15 @@ def _addresses(page: PageText) -> list[Span]:
     out += [Span(m.start(), m.end(), ADDRESS, 0.9) for m in cities]
     out += [Span(m.start(), m.end(), ADDRESS, 0.8) for m in UK_POSTCODE_RE.finditer(page.text)
             if any(c.isdigit() for c in m.group())]
+    # the city line under a street line, even when OCR garbled its postcode ("Leeds LS] 4Dy")
+    for m in STREET_RE.finditer(page.text):
+        end = page.line_of(m.end() - 1)[1]
+        if end < len(page.text):
+            below = page.line_of(end + 1)
+            line = page.text[below[0]:below[1]]
+            if re.match(r"[A-Z][a-z]", line) and len(line.split()) <= 4 and ":" not in line \
+                    and any(c.isdigit() for c in line):
+                out.append(Span(below[0], below[1], ADDRESS, 0.7))
     # the street line above a city line, even when OCR garbled its street type ("16076 Birch Ser.")
     for m in cities:
         start = page.line_of(m.start())[0]

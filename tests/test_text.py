@@ -240,6 +240,12 @@ def test_values_after_a_cue_that_ocr_damaged(detector):
                             "954552 87218. Thank you."])
     assert {(PERSON, "BRIAN SCOTT"), (PERSON, "Dr. lvan White"), (DATE_OF_BIRTH, "July 11, 1987"),
             (CARD, "3727\n954552 87218")} <= set(more), more  # (the card's Luhn check fails: OCR misread a digit)
+    more = found(detector, ["paid to the account with IBAN GB32", "WEST 4081 9389 9431 O08. For verification",
+                            "IBAN DE70 4817 3843 3062 5435 @1. The", "5575 Ridge Road", "London NWI1 6XE",
+                            "Card Number: 5341 2726 1838 /841"])
+    ibans = " ".join(t for k, t in more if k == IBAN)
+    assert all(g in ibans for g in ("GB32", "WEST", "9431", "O08", "5435 @1")), more
+    assert (ADDRESS, "London NWI1 6XE") in more and (CARD, "5341 2726 1838 /841") in more, more
     assert (PHONE, "+i Sl? S13 0382") in spans  # a form's phone value that OCR could not read is still taken
     assert not any("9am" in t for _, t in spans)
     assert {(PERSON, "Mary"), (PERSON, "Thomas")} <= set(spans) or (PERSON, "Mary\nThomas") in spans, spans
