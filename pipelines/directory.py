@@ -46,13 +46,9 @@ def plan(inputs: list[Path], out_dir: Path, kinds: set[str]) -> list[tuple[Path,
     check_paths(inputs, out_dir)
     pairs: list[tuple[Path, Path]] = []
     for src in inputs:
-        if src.is_file():
-            files, base = [src], src.parent
-        else:
-            files = sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith("."))
-            base = src if len(inputs) == 1 else src.parent
-        for f in files:
-            if file_kind(f) in kinds and TEMP_MARK not in f.name:
+        base = src.parent if src.is_file() or len(inputs) > 1 else src
+        for f in input_files(src):
+            if file_kind(f) in kinds:
                 if out_dir.resolve() in f.resolve().parents:  # a link to a file the output would replace
                     raise UsageError(f"input {f} links to {f.resolve()}, inside the output folder {out_dir}; "
                                      f"choose an output outside the inputs")
@@ -67,14 +63,16 @@ def plan(inputs: list[Path], out_dir: Path, kinds: set[str]) -> list[tuple[Path,
     return pairs
 
 
+def input_files(src: Path) -> list[Path]:
+    """``src`` itself, or every file under the folder ``src`` (hidden files and our temporary files aside)."""
+    files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file()
+                                               and not p.name.startswith("."))
+    return [f for f in files if TEMP_MARK not in f.name]
+
+
 def unsupported(inputs: list[Path], kinds: set[str]) -> list[Path]:
     """Files under the inputs that this job does not handle (by extension): neither redacted nor copied."""
-    out = []
-    for src in inputs:
-        files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file()
-                                                    and not p.name.startswith("."))
-        out += [f for f in files if file_kind(f) not in kinds and TEMP_MARK not in f.name]
-    return out
+    return [f for src in inputs for f in input_files(src) if file_kind(f) not in kinds]
 
 
 def unsupported_message(files: list[Path], kinds: set[str]) -> str:

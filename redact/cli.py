@@ -193,8 +193,8 @@ def run_incremental(inputs: list[Path], out_dir: Path, settings: Settings, audit
     with OutputLock(out_dir):
         pairs = plan(inputs, out_dir, {"image", "pdf", "video"})
         skipped = unsupported(inputs, {"image", "pdf", "video"})
-        if skipped:  # on a terminal only: cron would repeat it every run (the files stay where they are)
-            console.info("redact: warning: " + unsupported_message(skipped, {"image", "pdf", "video"}))
+        if skipped and (console.verbose or console.log_json):  # not in cron's mail every run: the files stay
+            console.warn(unsupported_message(skipped, {"image", "pdf", "video"}))
         if not pairs:
             console.info("nothing to do: no images, PDFs or videos in " + ", ".join(map(str, inputs)))
             return ExitCode.OK
