@@ -74,16 +74,19 @@ class Redactor:
         return ids
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0, document: bool | None = None,
-               words=None) -> list[list[Region]]:
+               words=None, only: Sequence[str] | None = None) -> list[list[Region]]:
         """Regions per image from every detector the settings ask for.
 
         ``document`` chooses the default detectors (None: decide from the first image). ``words`` (per image,
-        from a PDF text layer) goes to the text detectors.
+        from a PDF text layer) goes to the text detectors. ``only`` (names from ``detector_names``) runs just
+        those of them (a video runs the logo detector on other copies of its frames than the rest).
         """
         if document is None:
             document = bool(images) and looks_like_page(images[0])
         regions: list[list[Region]] = [[] for _ in images]
         for name in self.detector_names(document):
+            if only is not None and name not in only:
+                continue
             det = self.detector(name)
             if words is not None and name.startswith("text:"):
                 found = det.detect(images, start_index, words=words)

@@ -12,6 +12,11 @@ frame of a track's span:
 - every box is the union of the track's boxes on the frame before, the frame itself and the frame after, grown
   by the track's speed there: masks grow with motion.
 
+Each kind of region may have its own ``TrackRule`` (gap, pre, post, link distance, confirmation): logos in
+videos are detected on keyframes only, so their tracks bridge the frames between keyframes and reach out to
+the neighbouring keyframes. Regions come out as boxes (a detection's polygon lies inside its box, so the box
+is a safe superset; between detections only boxes are interpolated).
+
 A frame's regions are final once the tracker has seen ``lookahead`` frames after it (a gap or a track that
 starts later can still reach back that far); ``ready`` hands them out in frame order, and memory holds only
 that window, not the video.
@@ -47,12 +52,25 @@ def lerp_box(a: Box, b: Box, t: float) -> Box:
     return tuple(x + (y - x) * t for x, y in zip(a, b))  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class TrackRule:
+    """How the tracks of one kind of region are linked and masked."""
+
+    max_gap: int  # frames a track may go undetected and still be masked (and linked across)
+    pre: int  # frames masked before a track's first detection
+    post: int  # and after its last
+    max_centre_shift: float = 0.75  # link distance, in box sizes, when the boxes do not overlap
+    # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
+    confirm_score: float = 0.9
+
+
 @dataclass
 class Track:
     id: int
     kind: str
     detector: str
     label: str
+    rule: TrackRule
     hits: dict[int, Region] = field(default_factory=dict)  # frame -> detection (the window's frames only)
     first: int = 0
     last: int = 0
@@ -91,23 +109,29 @@ class Track:
 
 
 class Tracker:
-    """Links detections into tracks and gives each frame its (grown, gap-filled) regions, in frame order."""
+    """Links detections into tracks and gives each frame its (grown, gap-filled) regions, in frame order.
+
+    ``max_gap``, ``pre``, ``post``, ``max_centre_shift`` and ``confirm_score`` are the rule of every kind not
+    named in ``rules`` (kind -> its own ``TrackRule``).
+    """
 
     def __init__(self, max_gap: int = 12, pre: int = 4, post: int = 4, min_iou: float = 0.2,
-                 max_centre_shift: float = 0.75, motion_growth: float = 1.0, confirm_score: float = 0.9):
-        self.max_gap = max_gap  # frames a track may go undetected and still be masked (and linked across)
-        self.pre, self.post = pre, post
+                 max_centre_shift: float = 0.75, motion_growth: float = 1.0, confirm_score: float = 0.9,
+                 rules: dict[str, TrackRule] | None = None):
+        self.default_rule = TrackRule(max_gap, pre, post, max_centre_shift, confirm_score)
+        self.rules = dict(rules or {})
         self.min_iou = min_iou
-        self.max_centre_shift = max_centre_shift  # link distance, in box sizes, when the boxes do not overlap
         self.motion_growth = motion_growth  # pixels of growth per pixel/frame of speed
-        # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
-        self.confirm_score = confirm_score
-        self.lookahead = pre + max_gap + 2  # enough to know a track's second detection before its first frame
+        # enough to know a track's second detection before its first frame, for every kind
+        self.lookahead = max(r.pre + r.max_gap + 2 for r in [self.default_rule, *self.rules.values()])
         self.tracks: list[Track] = []  # tracks that may still cover a frame not yet handed out
         self.records: list[dict] = []  # audit records of tracks that are complete
         self.seen = -1  # last frame given to update()
         self.emitted = -1  # last frame handed out by ready()
         self._next_id = 0
+
+    def rule(self, kind: str) -> TrackRule:
+        return self.rules.get(kind, self.default_rule)
 
     # -- linking -------------------------------------------------------------------------------------------
     def update(self, frame: int, time: float, regions: list[Region]) -> None:
@@ -115,7 +139,7 @@ class Tracker:
         if frame != self.seen + 1:
             raise ValueError(f"frames must come in order: got {frame} after {self.seen}")
         self.seen = frame
-        live = [t for t in self.tracks if frame - t.last <= self.max_gap + 1 and t.count]
+        live = [t for t in self.tracks if frame - t.last <= t.rule.max_gap + 1 and t.count]
         pairs = []
         for ti, t in enumerate(live):
             pred = t.predicted(frame)
@@ -126,7 +150,7 @@ class Tracker:
                 (px, py), (rx, ry) = centre(pred), centre(r.box)
                 size = max(pred[2] - pred[0], pred[3] - pred[1], r.box[2] - r.box[0], r.box[3] - r.box[1], 1.0)
                 shift = ((px - rx) ** 2 + (py - ry) ** 2) ** 0.5 / size
-                if overlap >= self.min_iou or shift <= self.max_centre_shift:
+                if overlap >= self.min_iou or shift <= t.rule.max_centre_shift:
                     pairs.append((overlap - shift, ti, ri))
         used_t, used_r = set(), set()
         for _, ti, ri in sorted(pairs, reverse=True):  # greedy: best match first
@@ -137,7 +161,7 @@ class Tracker:
             live[ti].add(frame, time, regions[ri])
         for ri, r in enumerate(regions):
             if ri not in used_r:
-                t = Track(self._next_id, r.kind, r.detector, r.label)
+                t = Track(self._next_id, r.kind, r.detector, r.label, self.rule(r.kind))
                 self._next_id += 1
                 t.add(frame, time, r)
                 self.tracks.append(t)
@@ -148,10 +172,10 @@ class Tracker:
         or None outside the track's masked span."""
         if f in t.hits:
             return t.hits[f].box, 0
-        if t.first - self.pre <= f < t.first:
+        if t.first - t.rule.pre <= f < t.first:
             vx, vy = self._start_velocity(t)
             return shifted(t.hits[t.first].box, vx * (f - t.first), vy * (f - t.first)), t.first - f
-        if t.last < f <= t.last + self.post:
+        if t.last < f <= t.last + t.rule.post:
             return t.predicted(f), f - t.last
         if t.first < f < t.last:
             before = max(k for k in t.hits if k < f)
@@ -197,7 +221,7 @@ class Tracker:
         return out
 
     def _confirmed(self, t: Track) -> bool:
-        return t.count >= 2 or t.max_score >= self.confirm_score
+        return t.count >= 2 or t.max_score >= t.rule.confirm_score
 
     def ready(self, final: bool = False) -> list[tuple[int, list[Region]]]:
         """(frame, regions) for every frame whose regions can no longer change; all of them when ``final``."""
@@ -213,9 +237,9 @@ class Tracker:
         """Drop what no later frame needs: finished tracks become audit records, old hits are pruned."""
         keep = []
         for t in self.tracks:
-            if t.last + self.post < f and self.seen - t.last > self.max_gap + 1:
+            if t.last + t.rule.post < f and self.seen - t.last > t.rule.max_gap + 1:
                 if self._confirmed(t):
-                    self.records.append(t.record(max(0, t.first - self.pre), t.last + self.post))
+                    self.records.append(t.record(max(0, t.first - t.rule.pre), t.last + t.rule.post))
                 continue
             older = sorted(k for k in t.hits if k < f - 1)
             for k in older[:-1]:  # the newest of them still bounds a gap (and gives the track's velocity)
@@ -227,6 +251,6 @@ class Tracker:
         """Every track's audit record, once all frames were handed out."""
         for t in self.tracks:
             if self._confirmed(t):
-                self.records.append(t.record(max(0, t.first - self.pre), min(last_frame, t.last + self.post)))
+                self.records.append(t.record(max(0, t.first - t.rule.pre), min(last_frame, t.last + t.rule.post)))
         self.tracks = []
         return sorted(self.records, key=lambda r: r["track"])

@@ -15,6 +15,14 @@ the tracker says its regions are final (a few frames later) while the workers de
 encoder writes libx264 with the input's size, frame timestamps (so frame rate, time base, frame count and
 duration), display rotation, and copies the audio packets unchanged. Any error in any stage stops them all;
 the job then removes the partial output (fail closed).
+
+Logos (``--logos``) are too small in the detectors' copy (a 48 px mark in 1080p is 12 px at 480) and their
+detector is slow, so it sees the full-size frame (``Settings.video_logo_side``, 0: full size) of *keyframes*
+only: every ``Settings.video_logo_every`` seconds, and the last frame. The tracker carries logo regions
+across the frames in between: a logo track bridges two keyframe intervals (one missed keyframe) and is
+masked a whole interval before its first and after its last detection, so a logo seen on a keyframe is
+masked on every frame from the keyframe before to the keyframe after (one that appears just after a
+keyframe is masked from its first frame); between keyframes its box is interpolated and grown with its motion.
 """
 from __future__ import annotations
 
@@ -33,8 +41,9 @@ import cv2
 import numpy as np
 
 from pipelines.redactor import PHOTO
-from pipelines.tracking import Tracker
+from pipelines.tracking import Tracker, TrackRule
 from redact.errors import InputError
+from redact.regions import LOGO
 
 BATCH_GPU = 8  # frames per detection batch on a GPU (the detector and a GPU fill are batched)
 BATCH_CPU = 4  # and on the CPU, where 4 measured faster than 8 (37 against 41 ms of CPU time a frame)
@@ -67,6 +76,7 @@ class Frame:
     image: np.ndarray  # upright RGB
     small: np.ndarray  # what the detectors see
     scale: float  # small / image
+    logo_key: bool = False  # a keyframe: the logo detector sees this frame
 
 
 def _av_error(exc: Exception) -> InputError:
@@ -167,6 +177,15 @@ def _stored(image: np.ndarray, rotation: int) -> np.ndarray:
     return image if rotation == 0 else np.ascontiguousarray(np.rot90(image, -(rotation // 90)))
 
 
+def _shrunk(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """The image with its longest side at most ``side`` (0: as it is), and that copy's scale."""
+    h, w = image.shape[:2]
+    s = min(1.0, side / max(h, w)) if side else 1.0
+    if s == 1.0:
+        return image, 1.0
+    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA), s
+
+
 def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop: threading.Event) -> None:
     """Decoder stage: upright RGB frames and their detection-size copies, in order; InputError on damage."""
     packets = 0
@@ -188,10 +207,7 @@ def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop
                     if f.is_corrupt:
                         raise InputError(f"corrupt video (frame {index} cannot be decoded cleanly)")
                     image = _upright(f.to_ndarray(format="rgb24"), info.rotation)
-                    h, w = image.shape[:2]
-                    s = min(1.0, detect_side / max(h, w)) if detect_side else 1.0
-                    small = image if s == 1.0 else cv2.resize(
-                        image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+                    small, s = _shrunk(image, detect_side)
                     time = float(f.pts * tb) if f.pts is not None else index / float(info.rate)
                     duration = durations.pop(f.pts, 0) or int(f.duration or 0)
                     _put(out, Frame(index, f.pts, duration, time, image, small, s), stop)
@@ -303,11 +319,43 @@ def fill_frames(redactor, images: list[np.ndarray], regions: list[list]) -> list
     return redactor.apply(images, regions, PHOTO)
 
 
+LOGOS = "logos"  # the logo detector's name in Redactor.detector_names
+
+
 def _detect(redactor, batch: list[Frame]) -> list[list]:
-    """Regions per frame, found on the small copies and scaled to the frames."""
-    found = redactor.detect([f.small for f in batch], batch[0].index, document=False)
+    """Regions per frame in the frames' own pixels: the logo detector's on the keyframes at
+    ``Settings.video_logo_side``, every other detector's on the small copies."""
+    names = redactor.detector_names(document=False)
     h, w = batch[0].image.shape[:2]
-    return [[r.scaled(1 / f.scale).clipped(w, h) for r in regs] for f, regs in zip(batch, found)]
+    regions: list[list] = [[] for _ in batch]
+    others = [n for n in names if n != LOGOS]
+    if others:
+        found = redactor.detect([f.small for f in batch], batch[0].index, document=False, only=others)
+        for acc, f, regs in zip(regions, batch, found):
+            acc.extend(r.scaled(1 / f.scale).clipped(w, h) for r in regs)
+    if LOGOS in names:
+        for acc, f in zip(regions, batch):
+            if f.logo_key:
+                image, s = _shrunk(f.image, redactor.settings.video_logo_side)
+                found = redactor.detect([image], f.index, document=False, only=[LOGOS])[0]
+                acc.extend(r.scaled(1 / s).clipped(w, h) for r in found)
+    return regions
+
+
+def logo_keyframe_step(settings, fps: float) -> int:
+    """Frames from one logo keyframe to the next (``Settings.video_logo_every`` seconds, at least 1)."""
+    return max(1, round(settings.video_logo_every * fps))
+
+
+def make_tracker(settings, fps: float) -> Tracker:
+    """The video's tracker: faces (and text) bridge detector misses of ``GAP_SECONDS``; logos, found on keyframes
+    only, bridge two keyframe intervals and are masked one interval before and after (see the module doc)."""
+    gap, edge = max(2, round(GAP_SECONDS * fps)), max(2, round(EDGE_SECONDS * fps))
+    k = logo_keyframe_step(settings, fps)
+    # linking reaches a keyframe interval's motion; a verified logo on one keyframe is masked (it stands for k frames)
+    logo = TrackRule(max_gap=max(gap, 2 * k), pre=max(edge, k - 1), post=max(edge, k - 1),
+                     max_centre_shift=1.5 * k, confirm_score=0.0)
+    return Tracker(max_gap=gap, pre=edge, post=edge, rules={LOGO: logo})
 
 
 @contextmanager
@@ -346,8 +394,8 @@ def redact_video_file(job, src: Path, dst: Path):
     for name in redactor.detector_names(document=False):  # models load here, not in the worker threads
         redactor.detector(name)
     fps = float(info.rate)
-    tracker = Tracker(max_gap=max(2, round(GAP_SECONDS * fps)), pre=max(2, round(EDGE_SECONDS * fps)),
-                      post=max(2, round(EDGE_SECONDS * fps)))
+    tracker = make_tracker(settings, fps)
+    logo_step = logo_keyframe_step(settings, fps)
     workers = _detect_workers(redactor)
     on_cpu = str(redactor.device).startswith("cpu")
     batch_size = BATCH_CPU if on_cpu else BATCH_GPU
@@ -364,16 +412,16 @@ def redact_video_file(job, src: Path, dst: Path):
         with job.console.progress(total=info.frames or None, desc=src.name[-30:], unit="frame") as bar, \
                 _torch_threads(1 if on_cpu else None), ThreadPoolExecutor(workers) as pool:
             detecting: deque = deque()  # (batch, its detections to come), in frame order
-            finished = False
+            ahead = _get(decoded, stop, decoder)  # one frame read ahead, so the last frame is known as the last
+            finished = ahead is END
             while True:
                 while not finished and len(detecting) <= workers:  # every worker busy, the next batch read
                     batch = []
-                    while len(batch) < batch_size:
-                        item = _get(decoded, stop, decoder)
-                        if item is END:
-                            finished = True
-                            break
-                        batch.append(item)
+                    while len(batch) < batch_size and ahead is not END:
+                        frame, ahead = ahead, _get(decoded, stop, decoder)
+                        frame.logo_key = frame.index % logo_step == 0 or ahead is END
+                        batch.append(frame)
+                    finished = ahead is END
                     if batch:
                         detecting.append((batch, pool.submit(_detect, redactor, batch)))
                 if not detecting:

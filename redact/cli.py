@@ -234,6 +234,11 @@ def pdf(src, out, audit_path, log_json, **options):
 @click.option("--no-audio", "no_audio", is_flag=True, help="Drop the audio (default: copied unchanged).")
 @click.option("--detect-side", "video_detect_side", default=None, type=click.IntRange(0),
               help="Longest side of the frames the detectors see (default 480; 0: full size, slower).")
+@click.option("--logo-every", "video_logo_every", default=None, type=click.FloatRange(0),
+              help="Seconds between the frames the logo detector sees (default 0.2; 0: every frame, slower); "
+                   "logos are tracked across the frames in between.")
+@click.option("--logo-side", "video_logo_side", default=None, type=click.IntRange(0),
+              help="Longest side of the frames the logo detector sees (default 0: full size).")
 @job_options
 @handle_errors
 def video(src, out, no_audio, audit_path, log_json, **options):

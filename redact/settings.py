@@ -38,6 +38,8 @@ class Settings:
     crf: int = 18
     audio: bool = True
     video_detect_side: int = 480  # longest side of the frame the detectors see in videos (speed; 0: full size)
+    video_logo_side: int = 0  # longest side of the frame the logo detector sees in videos (0: full size)
+    video_logo_every: float = 0.2  # seconds between the video frames the logo detector sees (keyframes)
     # logos
     logos: str | None = None  # folder of reference logos
     logo_threshold: float = 0.85  # minimum logo match score (colour-fitted correlation with the reference) kept

@@ -6,18 +6,20 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 import torch
 
-from conftest import SAMPLES, shared
+from conftest import SAMPLES, load_rgb, shared
 from leak_check import check, decode_rgb, make_mtcnn
+from logo_scenes import coverage, icon_svg, place_mark
 from pipelines.tracking import Tracker
 from redact.audit import read_records, verify
 from redact.console import Console
 from redact.errors import InputError
 from redact.job import Job
-from redact.regions import FACE, Region
+from redact.regions import FACE, LOGO, Region, build_mask
 from redact.settings import Settings
 
 CLIPS = ("pyfeat_single_face.mp4", "pyfeat_face_noface.mov", "pyfeat_no_face.mp4")
@@ -355,3 +357,149 @@ def test_tracker_drops_a_single_unsure_detection_but_keeps_a_sure_one():
     masks, records = _run(t, {5: [weak, sure]}, 12)
     assert [r.box[0] < 300 for r in masks[5]] == [False]  # only the sure one is masked
     assert len(records) == 1 and records[0]["max_score"] == 0.99
+
+
+# -- logos: full-size keyframes, tracked in between ---------------------------------------------------------
+LOGO_SLUG = "dropbox"  # a real brand mark (simple-icons-pack, CC0)
+LOGO_WIDTH = 50  # px in a 1280x720 frame: 19 px in the detectors' 480 copy, below the logo detector's smallest
+LOGO_FPS = 24  # with the default video_logo_every of 0.2 s: a keyframe every 5 frames (0, 5, 10, ... and the last)
+
+
+@pytest.fixture(scope="module")
+def logo_job(tmp_path_factory):
+    """A video job with one reference logo, faces too (the default), filled with black boxes."""
+    folder = tmp_path_factory.mktemp("video_logos")
+    (folder / f"{LOGO_SLUG}.svg").write_bytes(icon_svg(LOGO_SLUG))
+    out = tmp_path_factory.mktemp("video_logos_out")
+    j = Job(Settings(device="cpu", style="box", logos=str(folder)), out / "audit.jsonl", Console(), "video")
+    yield j
+    j.finish()
+
+
+def _logo_clip(path, centres):
+    """A 1280x720 clip of a real photo with the real mark centred at ``centres[i]`` on frame i (None: no mark).
+    Returns the mark's pixels (truth mask) on every frame."""
+    photo = cv2.resize(load_rgb(shared("photos/eval/plasma__Kite.jpg")), (1280, 800), interpolation=cv2.INTER_CUBIC)
+    photo = np.ascontiguousarray(photo[40:760])
+    rng = np.random.default_rng(0)
+    frames, truths = [], []
+    for c in centres:
+        if c is None:
+            frames.append(photo)
+            truths.append(np.zeros(photo.shape[:2], bool))
+            continue
+        image, placed = place_mark(photo, icon_svg(LOGO_SLUG), LOGO_WIDTH, rng, angle=10, colour=(250, 230, 40),
+                                   centre=c)
+        frames.append(image)
+        truths.append(placed.truth)
+    _write_clip(path, frames, "mp4", "libx264", rate=Fraction(LOGO_FPS))
+    return truths
+
+
+def _blacked(frame: np.ndarray) -> np.ndarray:
+    return frame.max(axis=2) < 48  # the box fill after H.264
+
+
+def _logo_tracks(job, name):
+    job.audit.sync()
+    return [r for r in read_records(job.audit.path)
+            if r["type"] == "track" and r["file"].endswith(name) and r["kind"] == LOGO]
+
+
+def test_small_moving_logo_is_masked_on_every_frame(logo_job, tmp_path):
+    """A 50 px mark crossing a 720p frame (28 px a frame): found on the full-size keyframes only, and the tracker
+    masks it on every frame in between."""
+    n = 36
+    src = tmp_path / "moving_logo.mp4"
+    truths = _logo_clip(src, [(150 + 28 * i, 250 + 6 * i) for i in range(n)])
+    inputs = decode_rgb(src)
+    small = cv2.resize(inputs[0], (480, 270), interpolation=cv2.INTER_AREA)
+    assert logo_job.redactor.detector("logos").detect_one(small) == [], "precondition: too small in the 480 copy"
+    dst = tmp_path / "out.mp4"
+    result = logo_job.process(src, dst)
+    assert result.status == "ok", result.error
+    outputs = decode_rgb(dst)
+    assert len(outputs) == n
+    for i, (out, truth) in enumerate(zip(outputs, truths)):
+        filled = _blacked(out)
+        assert coverage(filled, truth) >= 0.99, f"frame {i}: the mark shows"
+        # the mask grows with the motion (the tracker's box, 28 px a frame here) but stays near the mark
+        (fy, fx), (ty, tx) = np.nonzero(filled), np.nonzero(truth)
+        assert fx.min() >= tx.min() - 150 and fx.max() <= tx.max() + 150, f"frame {i}"
+        assert fy.min() >= ty.min() - 150 and fy.max() <= ty.max() + 150, f"frame {i}"
+    tracks = _logo_tracks(logo_job, "moving_logo.mp4")
+    assert len(tracks) == 1, tracks  # the keyframe detections are linked into one track despite the motion
+    t = tracks[0]
+    assert t["label"] == f"{LOGO_SLUG}.svg" and t["detector"] == "logos"
+    assert t["frames"] == 8  # keyframes 0, 5, ..., 30 and the last frame, 35: the logo detector saw no other
+    assert (t["first_frame"], t["last_frame"], t["masked_first_frame"], t["masked_last_frame"]) == (0, 35, 0, 35)
+
+
+def test_cli_logo_appearing_between_keyframes_is_masked_from_its_first_frame(logo_job, cli_runner, tmp_path):
+    """``redact video --logos DIR``: a mark that appears two frames after a keyframe is first detected on the
+    next keyframe, and masked back to its first frame."""
+    from redact.cli import main
+
+    n, first = 20, 7  # keyframes 0, 5, 10, 15 and the last, 19
+    src = tmp_path / "late_logo.mp4"
+    truths = _logo_clip(src, [None if i < first else (300 + 20 * i, 400) for i in range(n)])
+    dst = tmp_path / "out" / "late_logo.mp4"
+    res = cli_runner.invoke(main, ["video", str(src), "-o", str(dst), "--logos", str(Path(logo_job.settings.logos)),
+                                   "--logo-every", "0.2", "--style", "box", "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    outputs = decode_rgb(dst)
+    for i in range(first, n):
+        assert coverage(_blacked(outputs[i]), truths[i]) >= 0.99, f"frame {i}: the mark shows"
+    assert not _blacked(outputs[0]).any()  # a keyframe interval before the mark: untouched
+    tracks = [json.loads(line) for line in open(dst.parent / "audit.jsonl")]
+    (t,) = [r for r in tracks if r["type"] == "track" and r["kind"] == LOGO]
+    assert t["first_frame"] == 10 and t["masked_first_frame"] <= first and t["label"] == f"{LOGO_SLUG}.svg"
+
+
+def _logo(i, x, y=300.0, size=50.0):
+    """A logo detection as the logo detector gives it: a (rotated) polygon and its box."""
+    poly = ((x + 10, y), (x + size, y + 10), (x + size - 10, y + size), (x, y + size - 10))
+    return Region(LOGO, (x, y, x + size, y + size), 0.9, "logos", i, polygon=poly, label="mark.svg")
+
+
+def test_keyframe_tracker_covers_a_moving_logo_between_and_around_keyframes():
+    """Logo rule from the video settings (30 fps, a keyframe every 0.2 s = 6 frames): a logo moving 12 px a frame,
+    detected on keyframes only, is covered on every frame, also where it appears just after a keyframe; faces
+    keep their own rule."""
+    from pipelines.video import logo_keyframe_step, make_tracker
+
+    settings = Settings()
+    k = logo_keyframe_step(settings, 30.0)
+    assert k == 6
+    tracker = make_tracker(settings, 30.0)
+    assert tracker.rule(LOGO).max_gap >= k and tracker.rule(LOGO).pre >= k - 1 and tracker.rule(LOGO).post >= k - 1
+    assert tracker.rule(FACE) == tracker.default_rule and tracker.default_rule.max_gap == 12
+    appears, n = 7, 40  # first seen on keyframe 12; last keyframe showing it: 36
+    x_at = {i: 100.0 + 12 * i for i in range(appears, n)}
+    dets = {i: [_logo(i, x_at[i])] for i in range(0, n, k) if i in x_at}
+    masks, records = _run(tracker, dets, n)
+    assert len(records) == 1 and records[0]["frames"] == 5
+    for i in range(appears, n):
+        truth = build_mask([_logo(i, x_at[i])], 400, 800)
+        assert coverage(build_mask(masks[i], 400, 800), truth) == 1.0, f"frame {i}"
+    assert not masks[0] and not masks[5]  # nothing before the keyframe interval the logo appeared in
+
+
+def test_logo_detector_sees_keyframes_at_the_logo_side_and_regions_come_back_in_frame_pixels(logo_job, tmp_path):
+    """``video_logo_side``: the logo detector sees a 1000 px copy of keyframes only; its polygons are scaled back
+    to the 1280x720 frame and cover the mark there."""
+    from pipelines.redactor import Redactor
+    from pipelines.video import Frame, _detect, _shrunk
+
+    truths = _logo_clip(tmp_path / "one.mp4", [(640, 360)])
+    image = decode_rgb(tmp_path / "one.mp4")[0]
+    small, scale = _shrunk(image, 480)
+    assert small.shape == (270, 480, 3) and scale == 0.375
+    redactor = Redactor(Settings(device="cpu", style="box", detect=("logos",), logos=logo_job.settings.logos,
+                                 video_logo_side=1000))
+    frames = [Frame(i, i, 1, i / 24, image, small, scale, logo_key=(i == 4)) for i in (3, 4)]
+    off_key, on_key = _detect(redactor, frames)
+    assert off_key == []  # not a keyframe: the logo detector did not look
+    (region,) = on_key
+    assert region.index == 4 and region.label == f"{LOGO_SLUG}.svg" and region.polygon is not None
+    assert coverage(build_mask([region], 720, 1280, 2.0), truths[0]) >= 0.99
