@@ -28,6 +28,11 @@ Two steps, each a handful of OpenCV calls over whole images:
    refined to a homography by ECC alignment (which also takes up perspective; a refinement is kept only when
    it raises the score), and the pose is kept when the correlation of that projection with the reference
    reaches the job's ``logo_threshold`` and, for a one-colour mark, the logo's colour covers its silhouette.
+   The reference is compared sharp and blurred (``VERIFY_BLURS``: a small mark in a blurred or compressed image
+   is only as sharp as its capture; a blurred template fits clutter more easily, so it must score higher), and
+   each comparison counts only where the reference fits the image better than its own filled convex hull does
+   (``HULL_MARGIN``): a mark whose outline is a plain shape (a rounded box, a pawn's triangle) is not reported
+   on every object of that shape.
 
 The region is the reference's box (grown by 4%) carried through the refined homography: a polygon. References
 are read and their templates drawn once per job (when the detector is built), never per frame.
@@ -49,7 +54,7 @@ from redact.errors import InputError
 from redact.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-ALGORITHM = "logos-v6"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v7"  # part of model_id: change when the method changes what is found
 
 REF_SIDE = 256  # references are rendered/resized so their longest side is this
 TEMPLATE = 20  # longest side of the proposal templates, pixels
@@ -73,9 +78,15 @@ QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fract
 QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
 MIN_COLOUR_IOU = 0.2  # a flat mark's colour must cover at least this IoU of its silhouette
 KEY_RATIO = 0.85  # SIFT ratio test: a match is kept when its nearest reference descriptor is this much nearer
+KEY_TWIN = 120.0  # reference descriptors this near each other (L2, OpenCV's SIFT scale) are one repeated feature
+KEY_NEIGHBOURS = 6  # reference descriptors looked up per frame keypoint (a feature's twins, then the runner-up)
 KEY_INLIERS = 4  # least RANSAC inliers of a keypoint pose
 KEY_REPROJECTION = 4.0  # RANSAC inlier distance, image pixels
 KEY_POSES = 2  # keypoint poses (instances) tried per reference and image
+# the final check's template blurs: (Gaussian sigma in frame pixels, score penalty). A blurred template fits
+# clutter more easily (measured on logo-free photos), so its score must clear the threshold by more.
+VERIFY_BLURS = ((0.0, 0.0), (0.7, 0.03), (1.2, 0.07))
+HULL_MARGIN = 0.02  # the reference must fit the samples this much better than its convex hull does
 
 
 @dataclass
@@ -88,6 +99,7 @@ class Template:
 class Reference:
     name: str  # file name: the region label
     silhouette: np.ndarray  # bool (h, w): the logo's pixels
+    hull: np.ndarray  # bool (h, w): the silhouette's convex hull
     template: np.ndarray  # float32 (h, w) in [0, 1]: what the logo looks like (the silhouette for flat marks)
     flat: bool = True  # a one-colour mark
     bank: list[Template] = field(default_factory=list)
@@ -208,7 +220,9 @@ def load_reference(path: Path) -> Reference:
     if float(template.std()) < 0.02:
         raise InputError(f"logo {path.name}: it is one flat box, with no shape or texture to find it by")
     keypoints, descriptors = reference_features(template, background)
-    return Reference(path.name, silhouette, template, flat, template_bank(template, background), keypoints,
+    hull = np.zeros(silhouette.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(silhouette.astype(np.uint8))), 1)
+    return Reference(path.name, silhouette, hull.astype(bool), template, flat, template_bank(template, background), keypoints,
                      descriptors)
 
 
@@ -244,11 +258,28 @@ class KeypointIndex:
         self.owner = np.concatenate([np.full(len(r.descriptors), i) for i, r in enumerate(references)] or [[]])
         self.points = np.vstack([r.keypoints for r in references]) if references else np.zeros((0, 2), np.float32)
         descriptors = np.vstack([r.descriptors for r in references]) if references else np.zeros((0, 128))
+        self.feature = self._features(descriptors.astype(np.float32), self.owner)
         self.matcher = None
         if len(descriptors) >= 2:
             self.matcher = cv2.BFMatcher(cv2.NORM_L2)
             self.matcher.add([descriptors.astype(np.float32)])
         self.count = len(references)
+
+    @staticmethod
+    def _features(descriptors: np.ndarray, owner: np.ndarray) -> np.ndarray:
+        """A feature id per descriptor: descriptors of one reference nearer each other than KEY_TWIN (repeated
+        elements of the mark) share one."""
+        feature = np.arange(len(descriptors))
+        for ref in np.unique(owner):
+            rows = np.nonzero(owner == ref)[0]
+            d = descriptors[rows]
+            squared = (d * d).sum(axis=1)
+            near = squared[:, None] + squared[None, :] - 2 * d @ d.T < KEY_TWIN ** 2
+            for a, b in zip(*np.nonzero(np.triu(near, 1))):  # union of twins (small: hundreds per reference)
+                fa, fb = feature[rows[a]], feature[rows[b]]
+                if fa != fb:
+                    feature[feature == fb] = fa
+        return feature
 
     def poses(self, image: np.ndarray) -> list[list[np.ndarray]]:
         """Per reference: 3x3 poses reference -> image fitted by RANSAC to its ratio-tested matches."""
@@ -261,9 +292,16 @@ class KeypointIndex:
             return out
         frame_points = np.float32([k.pt for k in kps])
         pairs: list[list[tuple[int, int]]] = [[] for _ in range(self.count)]
-        for m in self.matcher.knnMatch(desc, k=2):
-            if len(m) == 2 and m[0].distance < KEY_RATIO * m[1].distance:
-                pairs[int(self.owner[m[0].trainIdx])].append((m[0].trainIdx, m[0].queryIdx))
+        for m in self.matcher.knnMatch(desc, k=KEY_NEIGHBOURS):
+            if not m:
+                continue
+            # the ratio test against the nearest *other* feature: a twin (a repeated dot, a gear's teeth) is the
+            # same feature, and every twin becomes a candidate correspondence for RANSAC to choose from
+            feature = self.feature[m[0].trainIdx]
+            runner_up = next((n.distance for n in m if self.feature[n.trainIdx] != feature), np.inf)
+            if m[0].distance < KEY_RATIO * runner_up:
+                owner = int(self.owner[m[0].trainIdx])
+                pairs[owner] += [(n.trainIdx, n.queryIdx) for n in m if self.feature[n.trainIdx] == feature]
         for ri, matched in enumerate(pairs):
             matched = list(set(matched))
             for _ in range(KEY_POSES):
@@ -381,6 +419,8 @@ class Frame:
 
     template: np.ndarray  # float32 (fh, fw)
     to_ref: np.ndarray  # 3x3
+    blurred: tuple[tuple[np.ndarray, float], ...] = ()  # (the template blurred by VERIFY_BLURS, flattened; penalty)
+    hulls: tuple[np.ndarray, ...] = ()  # the reference's convex hull, filled, drawn and blurred the same way
 
     @classmethod
     def of(cls, ref: Reference, side: int) -> "Frame":
@@ -392,7 +432,28 @@ class Frame:
         bg = 0.0 if ref.flat else 1.0
         template = np.pad(small, pad, constant_values=bg).astype(np.float32)
         sx, sy = w / tw, h / th
-        return cls(template, np.array([[sx, 0, -pad * sx], [0, sy, -pad * sy], [0, 0, 1]]))
+        hull = np.pad(cv2.resize(ref.hull.astype(np.float32), (tw, th), interpolation=cv2.INTER_AREA), pad)
+
+        def blurred(image: np.ndarray, sigma: float) -> np.ndarray:
+            return (cv2.GaussianBlur(image, (0, 0), sigma) if sigma else image).ravel()
+
+        return cls(template, np.array([[sx, 0, -pad * sx], [0, sy, -pad * sy], [0, 0, 1]]),
+                   tuple((blurred(template, b), penalty) for b, penalty in VERIFY_BLURS),
+                   tuple(blurred(hull.astype(np.float32), b) for b, _ in VERIFY_BLURS))
+
+    def scores(self, samples: np.ndarray) -> list[tuple[float, float, float]]:
+        """Per blur level: (the samples' ``fit_score`` against the template, against the hull, the penalty)."""
+        return [(fit_score(samples, t)[0], fit_score(samples, hull)[0], penalty)
+                for (t, penalty), hull in zip(self.blurred, self.hulls)]
+
+    def score(self, samples: np.ndarray) -> float:
+        """The best ``fit_score`` of the samples against the template at any of the blur levels, less that
+        level's penalty (a small mark in a blurred or compressed image is as sharp as its capture, not as its
+        reference), among the levels where the reference explains the samples better than its own convex hull
+        does by HULL_MARGIN (a plain blob of the mark's outline, the shape of countless objects, is no mark);
+        -1 when there is none."""
+        return max([s - penalty for s, hull, penalty in self.scores(samples) if s - hull >= HULL_MARGIN],
+                   default=-1.0)
 
 
 class ColourPyramid:
@@ -617,7 +678,7 @@ class LogoDetector:
         def scored(H: np.ndarray) -> tuple[float, np.ndarray, Frame]:
             fine = fine_frame(H)
             samples = pyr.sample(fine, H, _size(H, ref))
-            return fit_score(samples, fine.template.ravel())[0], samples, fine
+            return fine.score(samples), samples, fine
 
         best_H, (best, samples, fine) = H, scored(H)
         for motion, iters in ((cv2.MOTION_AFFINE, 30), (cv2.MOTION_HOMOGRAPHY, 40)):

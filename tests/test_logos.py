@@ -156,3 +156,49 @@ def test_cli_removes_logo_end_to_end(tmp_path, logo_dir, cli_runner):
     assert np.array_equal(redacted[~filled], image[~filled])
     audit = (out / "audit.jsonl").read_text()
     assert '"label": "mailbox.svg"' in audit and '"kind": "logo"' in audit
+
+
+def hull_svg(slug: str) -> bytes:
+    """An SVG of the mark's filled convex hull: a plain blob with the mark's outline and none of its shape."""
+    alpha = render_alpha(icon_svg(slug), 512)
+    hull = cv2.convexHull(cv2.findNonZero((alpha >= 0.5).astype(np.uint8)))[:, 0]
+    points = " ".join(f"{x},{y}" for x, y in hull)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {alpha.shape[1]} {alpha.shape[0]}">'
+            f'<polygon points="{points}"/></svg>').encode()
+
+
+def test_a_plain_blob_of_the_marks_outline_is_not_the_mark(tmp_path):
+    """warp is close to its own convex hull (a rounded box with a slit): a rounded box is not reported as warp,
+    while warp itself at the same place, size and colour is."""
+    from detectors.logos import LogoDetector
+
+    (tmp_path / "warp.svg").write_bytes(icon_svg("warp"))
+    det = LogoDetector(Settings(logos=str(tmp_path)))
+    photo = eval_photo("Grey")
+    for svg, expected in ((hull_svg("warp"), False), (icon_svg("warp"), True)):
+        rng = np.random.default_rng(12)
+        image, placed = place_mark(photo, svg, 90, rng, angle=20, colour=(230, 120, 20))
+        image = degrade(image, rng, blur=0.6, noise=2, quality=85)
+        regions = det.detect_one(image)
+        found = coverage(build_mask(regions, *image.shape[:2], pad=2.0), placed.truth) >= 0.95
+        assert found == expected, (expected, [(r.label, r.score) for r in regions])
+
+
+def test_small_blurred_thin_marks_are_found(tmp_path):
+    """Thin marks (rings, arcs) 34-44 px wide under blur 1.2 and JPEG: the check's template is blurred like the
+    capture (with the sharp template alone, 1 of these 6 is found)."""
+    from detectors.logos import LogoDetector
+
+    marks = ("freshrss", "tailscale")
+    for slug in marks:
+        (tmp_path / f"{slug}.svg").write_bytes(icon_svg(slug))
+    det = LogoDetector(Settings(logos=str(tmp_path)))
+    rng = np.random.default_rng(21)
+    hits = 0
+    for i, name in enumerate(("Kite", "Path", "Volna", "ColdRipple", "Grey", "EveningGlow")):
+        slug = marks[i % 2]
+        image, placed = place_mark(eval_photo(name), icon_svg(slug), 34 + 2 * i, rng, tilt=0.1)
+        image = degrade(image, rng, blur=1.2, noise=3, quality=70)
+        mine = [r for r in det.detect_one(image) if r.label == f"{slug}.svg"]
+        hits += coverage(build_mask(mine, *image.shape[:2], pad=2.0), placed.truth) >= 0.95
+    assert hits >= 4
