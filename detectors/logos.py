@@ -78,8 +78,6 @@ QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fract
 QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
 MIN_COLOUR_IOU = 0.2  # a flat mark's colour must cover at least this IoU of its silhouette
 KEY_RATIO = 0.85  # SIFT ratio test: a match is kept when its nearest reference descriptor is this much nearer
-KEY_TWIN = 120.0  # reference descriptors this near each other (L2, OpenCV's SIFT scale) are one repeated feature
-KEY_NEIGHBOURS = 6  # reference descriptors looked up per frame keypoint (a feature's twins, then the runner-up)
 KEY_INLIERS = 4  # least RANSAC inliers of a keypoint pose
 KEY_REPROJECTION = 4.0  # RANSAC inlier distance, image pixels
 KEY_POSES = 2  # keypoint poses (instances) tried per reference and image
@@ -258,28 +256,11 @@ class KeypointIndex:
         self.owner = np.concatenate([np.full(len(r.descriptors), i) for i, r in enumerate(references)] or [[]])
         self.points = np.vstack([r.keypoints for r in references]) if references else np.zeros((0, 2), np.float32)
         descriptors = np.vstack([r.descriptors for r in references]) if references else np.zeros((0, 128))
-        self.feature = self._features(descriptors.astype(np.float32), self.owner)
         self.matcher = None
         if len(descriptors) >= 2:
             self.matcher = cv2.BFMatcher(cv2.NORM_L2)
             self.matcher.add([descriptors.astype(np.float32)])
         self.count = len(references)
-
-    @staticmethod
-    def _features(descriptors: np.ndarray, owner: np.ndarray) -> np.ndarray:
-        """A feature id per descriptor: descriptors of one reference nearer each other than KEY_TWIN (repeated
-        elements of the mark) share one."""
-        feature = np.arange(len(descriptors))
-        for ref in np.unique(owner):
-            rows = np.nonzero(owner == ref)[0]
-            d = descriptors[rows]
-            squared = (d * d).sum(axis=1)
-            near = squared[:, None] + squared[None, :] - 2 * d @ d.T < KEY_TWIN ** 2
-            for a, b in zip(*np.nonzero(np.triu(near, 1))):  # union of twins (small: hundreds per reference)
-                fa, fb = feature[rows[a]], feature[rows[b]]
-                if fa != fb:
-                    feature[feature == fb] = fa
-        return feature
 
     def poses(self, image: np.ndarray) -> list[list[np.ndarray]]:
         """Per reference: 3x3 poses reference -> image fitted by RANSAC to its ratio-tested matches."""
@@ -292,16 +273,9 @@ class KeypointIndex:
             return out
         frame_points = np.float32([k.pt for k in kps])
         pairs: list[list[tuple[int, int]]] = [[] for _ in range(self.count)]
-        for m in self.matcher.knnMatch(desc, k=KEY_NEIGHBOURS):
-            if not m:
-                continue
-            # the ratio test against the nearest *other* feature: a twin (a repeated dot, a gear's teeth) is the
-            # same feature, and every twin becomes a candidate correspondence for RANSAC to choose from
-            feature = self.feature[m[0].trainIdx]
-            runner_up = next((n.distance for n in m if self.feature[n.trainIdx] != feature), np.inf)
-            if m[0].distance < KEY_RATIO * runner_up:
-                owner = int(self.owner[m[0].trainIdx])
-                pairs[owner] += [(n.trainIdx, n.queryIdx) for n in m if self.feature[n.trainIdx] == feature]
+        for m in self.matcher.knnMatch(desc, k=2):
+            if len(m) == 2 and m[0].distance < KEY_RATIO * m[1].distance:
+                pairs[int(self.owner[m[0].trainIdx])].append((m[0].trainIdx, m[0].queryIdx))
         for ri, matched in enumerate(pairs):
             matched = list(set(matched))
             for _ in range(KEY_POSES):
