@@ -84,6 +84,9 @@ KEY_POSES = 2  # keypoint poses (instances) tried per reference and image
 # the final check's template blurs: (Gaussian sigma in frame pixels, score penalty). A blurred template fits
 # clutter more easily (measured on logo-free photos), so its score must clear the threshold by more.
 VERIFY_BLURS = ((0.0, 0.0), (0.7, 0.03), (1.2, 0.07))
+# ECC alignment steps: (motion, iterations, Gaussian smoothing size): a smoothed affine step first widens the
+# reach from a coarse proposal (30-degree rotation steps, 1.25 scale steps), then sharp affine and homography
+ALIGNMENT = ((cv2.MOTION_AFFINE, 30, 7), (cv2.MOTION_AFFINE, 30, 3), (cv2.MOTION_HOMOGRAPHY, 40, 3))
 HULL_MARGIN = 0.02  # the reference must fit the samples this much better than its convex hull does
 
 
@@ -507,7 +510,8 @@ def _size(H: np.ndarray, ref: Reference) -> float:
     return float(np.sqrt(abs(np.linalg.det(H[:2, :2])))) * max(w, h)
 
 
-def _ecc(frame: Frame, samples: np.ndarray, H: np.ndarray, motion: int, iterations: int) -> np.ndarray | None:
+def _ecc(frame: Frame, samples: np.ndarray, H: np.ndarray, motion: int, iterations: int,
+         smoothing: int = 3) -> np.ndarray | None:
     """``H`` refined by ECC alignment of the image (projected on its best colour direction) to the frame's
     template; None when ECC does not converge."""
     _, fitted = fit_score(samples, frame.template.ravel())
@@ -515,7 +519,7 @@ def _ecc(frame: Frame, samples: np.ndarray, H: np.ndarray, motion: int, iteratio
     warp = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
     try:
         _, warp = cv2.findTransformECC(frame.template, proj, warp, motion,
-                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4), None, 3)
+                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4), None, smoothing)
     except cv2.error:
         return None
     if warp.shape[0] == 2:
@@ -655,9 +659,9 @@ class LogoDetector:
             return fine.score(samples), samples, fine
 
         best_H, (best, samples, fine) = H, scored(H)
-        for motion, iters in ((cv2.MOTION_AFFINE, 30), (cv2.MOTION_HOMOGRAPHY, 40)):
+        for motion, iters, smoothing in ALIGNMENT:
             frame = frames[CHECK_SIDE] if motion == cv2.MOTION_AFFINE else fine_frame(best_H)
-            H2 = _ecc(frame, pyr.sample(frame, best_H, _size(best_H, ref)), best_H, motion, iters)
+            H2 = _ecc(frame, pyr.sample(frame, best_H, _size(best_H, ref)), best_H, motion, iters, smoothing)
             if H2 is None or not _sane(H2, w, h):
                 continue
             result = scored(H2)
