@@ -192,6 +192,7 @@ def logo_clip(path: Path, seconds: float, fps: int) -> list:
 def logo_main(args) -> None:
     from leak_check import decode_rgb
     from logo_scenes import coverage, icon_svg
+    from pipelines.video import logo_keyframe_step
     from redact.console import Console
     from redact.job import Job
     from redact.settings import Settings
@@ -220,7 +221,7 @@ def logo_main(args) -> None:
             timings[mode] = seconds
             rows.append((count, mode, 1000 * seconds / n, covered))
         rows.append((count, "ratio", timings["every frame"] / timings["keyframes"], None))
-    step = max(1, round(Settings.video_logo_every * args.fps))
+    step = logo_keyframe_step(Settings(), args.fps)
     print(f"CPU, {os.cpu_count()} cores, load average {load_start:.1f} at the start and {os.getloadavg()[0]:.1f} "
           f"at the end; 1920x1080, {n} frames at {args.fps} fps, mark 64 px; keyframes every "
           f"{Settings.video_logo_every} s = {step} frames; best of {args.repeat}")

@@ -223,8 +223,8 @@ def load_reference(path: Path) -> Reference:
     keypoints, descriptors = reference_features(template, background)
     hull = np.zeros(silhouette.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(silhouette.astype(np.uint8))), 1)
-    return Reference(path.name, silhouette, hull.astype(bool), template, flat, template_bank(template, background), keypoints,
-                     descriptors)
+    return Reference(path.name, silhouette, hull.astype(bool), template, flat, template_bank(template, background),
+                     keypoints, descriptors)
 
 
 def reference_features(template: np.ndarray, background: float) -> tuple[np.ndarray, np.ndarray]:
@@ -416,7 +416,7 @@ class Frame:
 
         return cls(template, np.array([[sx, 0, -pad * sx], [0, sy, -pad * sy], [0, 0, 1]]),
                    tuple((blurred(template, b), penalty) for b, penalty in VERIFY_BLURS),
-                   tuple(blurred(hull.astype(np.float32), b) for b, _ in VERIFY_BLURS))
+                   tuple(blurred(hull, b) for b, _ in VERIFY_BLURS))
 
     def scores(self, samples: np.ndarray) -> list[tuple[float, float, float]]:
         """Per blur level: (the samples' ``fit_score`` against the template, against the hull, the penalty)."""
@@ -518,8 +518,8 @@ def _ecc(frame: Frame, samples: np.ndarray, H: np.ndarray, motion: int, iteratio
     proj = np.ascontiguousarray(fitted.reshape(frame.template.shape).astype(np.float32))
     warp = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
     try:
-        _, warp = cv2.findTransformECC(frame.template, proj, warp, motion,
-                                       (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4), None, smoothing)
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4)
+        _, warp = cv2.findTransformECC(frame.template, proj, warp, motion, criteria, None, smoothing)
     except cv2.error:
         return None
     if warp.shape[0] == 2:
