@@ -72,7 +72,8 @@ def main() -> None:
     ap.add_argument("--free", type=int, default=100, help="logo-free photos/train images for false detections")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threshold", type=float, default=Settings.logo_threshold)
-    ap.add_argument("--breakdown", action="store_true", help="print why each missed logo was missed")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="print why each missed logo was missed, and each false detection")
     args = ap.parse_args()
 
     rng = np.random.default_rng(args.seed)
@@ -126,7 +127,14 @@ def main() -> None:
     free_train = [degrade(p, rng) for p in photos(SHARED / "train", args.free)] if args.free else []
     for name, images in (("photos/eval", free_eval), ("photos/train", free_train)):
         if images:
-            n = sum(len(detector.detect_one(img)) for img in images)
+            n = 0
+            for k, img in enumerate(images):
+                regions = detector.detect_one(img)
+                n += len(regions)
+                for r in regions if args.breakdown else ():
+                    x0, y0, x1, y1 = r.box
+                    print(f"  false: {name} #{k} {r.label} score {r.score:.3f} box {x1 - x0:.0f}x{y1 - y0:.0f} "
+                          f"at ({x0:.0f}, {y0:.0f})")
             print(f"false detections on {len(images)} logo-free {name} images: {n} ({100 * n / len(images):.1f} "
                   f"per 100 images)")
 

@@ -4,10 +4,11 @@ Two steps, each a handful of OpenCV calls over whole images:
 
 1. **Propose** where each reference may be by matching its coarse shape directly across the image, with no
    segmentation first (so marks touching a background of their own brightness, thin strokes, outlines and
-   multi-part marks are proposed like any other). Every reference is drawn once per job as a small bank of
-   templates: its silhouette (or its grey image, for a textured logo) ``TEMPLATE`` px on its longest side at
+   multi-part marks are proposed like any other). Every reference is drawn once per job as banks of
+   templates (``BANKS``): its silhouette (or its grey image, for a textured logo) 20 px on its longest side for
+   logos up to 90 px, 32 px for larger ones (their levels are small, so a more telling template is cheap), at
    ``ROTATIONS`` rotations, as an edge map. The frame is resized to a pyramid (``SCALE_STEP`` apart) whose
-   levels bring logos from ``MIN_LOGO`` px up to the whole frame to the template's size; each level's edge map
+   levels bring logos from ``MIN_LOGO`` px up to the whole frame to the bank's size; each level's edge map
    is the gradient magnitude of its Lab colours, so a mark in any colour, or inverted, has the same edges as
    its reference. Every template (stored zero-mean, unit-norm) is correlated over every level with plain
    ``cv2.matchTemplate`` correlation and normalised by the level's window statistics, computed once per level
@@ -21,8 +22,14 @@ Two steps, each a handful of OpenCV calls over whole images:
    fitted to each reference's matches by RANSAC (up to ``KEY_POSES`` instances). These poses are usually close
    to the truth where the coarse templates are not (a 30-degree rotation step, a cluttered place), so they go
    straight to verification.
-2. **Verify**: every keypoint pose, and of the template poses the ``REFINE`` best by a cheap quick check (the
-   reference's correlation with the image sampled in its frame, both blurred), is verified against the whole
+   And for one-colour marks, **colour regions** propose poses (``detectors/logo_regions.py``): the image
+   quantised to a few colours, its regions matched to the references' large parts by their moment-normalised
+   shapes. This finds large marks on strong texture (stripes, planks), where edges are everywhere, and marks
+   turned or tilted between the templates' steps.
+2. **Verify**: every keypoint and colour-region pose, and of the template poses the ``REFINE`` best by a cheap
+   quick check (the reference's correlation with the image sampled in its frame, both blurred; the ``SEARCHED``
+   best are first turned and scaled a little, ``SEARCH_ROTATIONS`` and ``SEARCH_SCALES``, to the best quick
+   score, as a template pose is up to half a step off), is verified against the whole
    reference: the image is sampled in the reference's frame, the colour direction that best explains the
    reference is fitted (a mark printed in any colour, or inverted, fits as well as the original), the pose is
    refined to a homography by ECC alignment (which also takes up perspective; a refinement is kept only when
@@ -50,20 +57,23 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from detectors.base import DetectorError
+from detectors.logo_regions import RegionIndex
 from redact.errors import InputError
 from redact.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-ALGORITHM = "logos-v7"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v8"  # part of model_id: change when the method changes what is found
 
 REF_SIDE = 256  # references are rendered/resized so their longest side is this
-TEMPLATE = 20  # longest side of the proposal templates, pixels
+# proposal template banks: (longest side of the templates, smallest and largest logo they propose, in pixels).
+# Small logos are matched with small templates over large levels; large logos, whose levels are small and cheap,
+# with larger, more telling templates.
+BANKS = ((20, 28, 90), (32, 90, float("inf")))
 ROTATIONS = 12  # template rotations (every 30 degrees)
 SCALE_STEP = 1.25  # between pyramid levels
-MIN_LOGO = 28  # smallest logo proposed (longest side, pixels); the benchmark's smallest band starts at 32
+MIN_LOGO = BANKS[0][1]  # smallest logo proposed (longest side, pixels); the benchmark's smallest band starts at 32
 BLUR = 0.7  # Gaussian sigma (template pixels) on templates and levels before their edges are taken
 EDGE_BLUR = 1.0  # Gaussian sigma (template pixels) on the edge maps: tolerance to pose error
-PAD = TEMPLATE // 2  # pixels added around every level
 PROPOSE = 0.45  # least correlation magnitude of a proposal
 MIN_WINDOW_STD = 0.5  # a level window whose edge strength varies less than this (Lab units) proposes nothing
 PEAKS_PER_MAP = 4  # strongest local maxima kept from one template on one level
@@ -88,6 +98,11 @@ VERIFY_BLURS = ((0.0, 0.0), (0.7, 0.03), (1.2, 0.07))
 # reach from a coarse proposal (30-degree rotation steps, 1.25 scale steps), then sharp affine and homography
 ALIGNMENT = ((cv2.MOTION_AFFINE, 30, 7), (cv2.MOTION_AFFINE, 30, 3), (cv2.MOTION_HOMOGRAPHY, 40, 3))
 HULL_MARGIN = 0.02  # the reference must fit the samples this much better than its convex hull does
+# a template proposal is a coarse pose (a ROTATIONS step, a SCALE_STEP step); before alignment it is searched at
+# these rotations (degrees) and scales about its centre, by quick score, so ECC starts within its reach
+SEARCH_ROTATIONS = (-20.0, -10.0, 0.0, 10.0, 20.0)
+SEARCH_SCALES = (0.9, 1.0, 1.1)
+SEARCHED = 6  # proposals searched per reference and image (the best by quick score)
 
 
 @dataclass
@@ -103,7 +118,7 @@ class Reference:
     hull: np.ndarray  # bool (h, w): the silhouette's convex hull
     template: np.ndarray  # float32 (h, w) in [0, 1]: what the logo looks like (the silhouette for flat marks)
     flat: bool = True  # a one-colour mark
-    bank: list[Template] = field(default_factory=list)
+    banks: list[list[Template]] = field(default_factory=list)  # one per BANKS entry
     keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # reference pixels
     descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 128), np.float32))  # SIFT, both polarities
 
@@ -171,13 +186,13 @@ def is_flat(rgba: np.ndarray, silhouette: np.ndarray) -> bool:
     return rgb.size == 0 or float(rgb.std(axis=0).max()) < 20.0
 
 
-def template_bank(template: np.ndarray, background: float) -> list[Template]:
-    """The reference drawn TEMPLATE px long at every rotation, inside a margin of its background."""
+def template_bank(template: np.ndarray, background: float, side: int) -> list[Template]:
+    """The reference drawn ``side`` px long at every rotation, inside a margin of its background."""
     h, w = template.shape
-    s = TEMPLATE / max(w, h)
+    s = side / max(w, h)
     small = cv2.resize(template, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
     sy, sx = small.shape[0] / h, small.shape[1] / w
-    margin = max(2, round(0.15 * TEMPLATE))
+    margin = max(2, round(0.15 * side))
     bank = []
     for k in range(ROTATIONS):
         a = 2 * np.pi * k / ROTATIONS
@@ -223,8 +238,8 @@ def load_reference(path: Path) -> Reference:
     keypoints, descriptors = reference_features(template, background)
     hull = np.zeros(silhouette.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(silhouette.astype(np.uint8))), 1)
-    return Reference(path.name, silhouette, hull.astype(bool), template, flat, template_bank(template, background),
-                     keypoints, descriptors)
+    banks = [template_bank(template, background, side) for side, _, _ in BANKS]
+    return Reference(path.name, silhouette, hull.astype(bool), template, flat, banks, keypoints, descriptors)
 
 
 def reference_features(template: np.ndarray, background: float) -> tuple[np.ndarray, np.ndarray]:
@@ -297,13 +312,14 @@ class KeypointIndex:
         return out
 
 
-def pyramid(grey: np.ndarray, largest: float):
-    """(level, scale of the level relative to the image) bringing logos MIN_LOGO..``largest`` px long to
-    TEMPLATE px."""
-    scale = TEMPLATE / MIN_LOGO
-    h, w = grey.shape[:2]
-    level = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    while TEMPLATE / scale <= largest * SCALE_STEP and min(level.shape[:2]) >= TEMPLATE:
+def pyramid(image: np.ndarray, side: int, smallest: float, largest: float):
+    """(level, scale of the level relative to the image) bringing logos ``smallest``..``largest`` px long (and no
+    longer than the image) to ``side`` px, SCALE_STEP apart."""
+    scale = side / smallest
+    h, w = image.shape[:2]
+    largest = min(largest, float(max(h, w)))
+    level = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    while side / scale <= largest * SCALE_STEP and min(level.shape[:2]) >= side:
         yield level, (level.shape[1] / w, level.shape[0] / h)
         scale /= SCALE_STEP
         level = cv2.resize(level, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
@@ -335,55 +351,67 @@ def edges(image: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mag, (0, 0), EDGE_BLUR) if EDGE_BLUR > 0 else mag
 
 
-def prepare_level(level: np.ndarray) -> np.ndarray:
+def prepare_level(level: np.ndarray, pad: int) -> np.ndarray:
     """A pyramid level (RGB float) as the templates are matched against: the edges of its Lab colours (whatever
     the logo's colour or polarity, its outline is an edge), padded so a logo at the image's edge still fits a
     template."""
     if BLUR > 0:
         level = cv2.GaussianBlur(level, (0, 0), BLUR)
     mag = edges(cv2.cvtColor(level / 255.0, cv2.COLOR_RGB2Lab))
-    return cv2.copyMakeBorder(mag, PAD, PAD, PAD, PAD, cv2.BORDER_REPLICATE)
+    return cv2.copyMakeBorder(mag, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
 
 
-def window_std(sums: np.ndarray, squares: np.ndarray, th: int, tw: int) -> np.ndarray:
-    """The standard deviation of every th x tw window of an image, from its integral images (the layout of
-    ``cv2.matchTemplate``'s result)."""
-    def box(i: np.ndarray) -> np.ndarray:
-        return i[th:, tw:] - i[:-th, tw:] - i[th:, :-tw] + i[:-th, :-tw]
-    n = th * tw
-    mean = box(sums) / n
-    return np.sqrt(np.maximum(box(squares) / n - mean * mean, 0.0)).astype(np.float32)
+def window_std(level: np.ndarray, th: int, tw: int) -> np.ndarray:
+    """The standard deviation of every th x tw window of a float32 image (the layout of ``cv2.matchTemplate``'s
+    result)."""
+    valid = level.shape[0] - th + 1, level.shape[1] - tw + 1
+
+    def mean(image: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(image, cv2.CV_32F, (tw, th), anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)[
+            :valid[0], :valid[1]]
+
+    m = mean(level)
+    return cv2.sqrt(cv2.max(mean(cv2.multiply(level, level)) - cv2.multiply(m, m), 0.0))
 
 
 def propose(image: np.ndarray, references: Sequence[Reference]) -> list[list[tuple[float, np.ndarray]]]:
     """Per reference: (correlation, 3x3 homography reference -> image) of the places its templates match."""
     out: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
-    h, w = image.shape[:2]
-    for level, (sx, sy) in pyramid(image.astype(np.float32), float(max(h, w))):
-        level = prepare_level(level)
-        # padded level pixel centres -> image pixel centres
-        to_image = np.array([[1 / sx, 0, (0.5 - PAD) / sx - 0.5], [0, 1 / sy, (0.5 - PAD) / sy - 0.5], [0, 0, 1]])
-        sums, squares = cv2.integral2(level, sdepth=cv2.CV_64F)
-        # normalised correlation = (plain correlation with the zero-mean, unit-norm template) / (the window's
-        # norm about its mean): one normaliser per window shape, shared by every template of that shape. A
-        # window with no edge structure (where normalised correlation is undefined) gets 0.
-        normaliser: dict[tuple[int, int], np.ndarray] = {}
-        for ri, ref in enumerate(references):
-            for t in ref.bank:
-                th, tw = t.image.shape
-                if th > level.shape[0] or tw > level.shape[1]:
-                    continue
-                if (th, tw) not in normaliser:
-                    std = window_std(sums, squares, th, tw)
-                    normaliser[(th, tw)] = np.where(std >= MIN_WINDOW_STD,
-                                                    1.0 / (np.sqrt(th * tw) * np.maximum(std, MIN_WINDOW_STD)),
-                                                    0.0).astype(np.float32)
-                response = cv2.matchTemplate(level, t.image, cv2.TM_CCORR)
-                response *= normaliser[(th, tw)]
-                for value, x, y in local_maxima(response, PROPOSE, PEAKS_PER_MAP):
-                    shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
-                    out[ri].append((value, to_image @ shift @ t.to_template))
+    image = image.astype(np.float32)
+    for bank, (side, smallest, largest) in enumerate(BANKS):
+        pad = side // 2
+        for level, (sx, sy) in pyramid(image, side, smallest, largest):
+            level = prepare_level(level, pad)
+            # padded level pixel centres -> image pixel centres
+            to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5],
+                                 [0, 0, 1]])
+            match_level(level, to_image, [ref.banks[bank] for ref in references], out)
     return out
+
+
+def match_level(level: np.ndarray, to_image: np.ndarray, banks: Sequence[Sequence[Template]],
+                out: list[list[tuple[float, np.ndarray]]]) -> None:
+    """Correlate every reference's templates over one prepared level; append the poses of their strongest local
+    maxima to ``out`` (per reference)."""
+    # normalised correlation = (plain correlation with the zero-mean, unit-norm template) / (the window's
+    # norm about its mean): one normaliser per window shape, shared by every template of that shape. A
+    # window with no edge structure (where normalised correlation is undefined) gets 0.
+    normaliser: dict[tuple[int, int], np.ndarray] = {}
+    for ri, bank in enumerate(banks):
+        for t in bank:
+            th, tw = t.image.shape
+            if th > level.shape[0] or tw > level.shape[1]:
+                continue
+            if (th, tw) not in normaliser:
+                std = window_std(level, th, tw)
+                inverse = 1.0 / (np.sqrt(th * tw) * np.maximum(std, MIN_WINDOW_STD))
+                inverse[std < MIN_WINDOW_STD] = 0.0
+                normaliser[(th, tw)] = inverse
+            response = cv2.matchTemplate(level, t.image, cv2.TM_CCORR)
+            response *= normaliser[(th, tw)]
+            for value, x, y in local_maxima(response, PROPOSE, PEAKS_PER_MAP):
+                shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+                out[ri].append((value, to_image @ shift @ t.to_template))
 
 
 # ---------------------------------------------------------------- verification
@@ -541,6 +569,7 @@ class LogoDetector:
             digest.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
         self.model_id = f"{ALGORITHM}:{digest.hexdigest()[:16]}"
         self.keypoint_index = KeypointIndex(self.references)
+        self.region_index = RegionIndex([r.silhouette for r in self.references], [r.flat for r in self.references])
         self._frames = {id(r): {s: Frame.of(r, s) for s in (CHECK_SIDE,) + FINE_SIDES} for r in self.references}
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0) -> list[list[Region]]:
@@ -557,10 +586,11 @@ class LogoDetector:
     def detect_one(self, image: np.ndarray) -> list[Region]:
         proposals = propose(image, self.references)
         keypoint_poses = self.keypoint_index.poses(image)
+        region_poses = self.region_index.poses(image)
         pyr = ColourPyramid(image)
         found: list[Region] = []
-        for ref, poses, fitted in zip(self.references, proposals, keypoint_poses):
-            found += self._confirmed(pyr, ref, poses, fitted)
+        for ref, poses, keyed, shaped in zip(self.references, proposals, keypoint_poses, region_poses):
+            found += self._confirmed(pyr, ref, poses, keyed + shaped)
         h, w = image.shape[:2]
         return [r.clipped(w, h) for r in found]
 
@@ -603,8 +633,9 @@ class LogoDetector:
             if quick is not None:
                 checked.append((quick, H))
         checked.sort(key=lambda c: -c[0])
+        searched = sorted((self._search(pyr, ref, H, quick) for quick, H in checked[:SEARCHED]), key=lambda c: -c[0])
         kept = []  # (score, centre, size, H)
-        for H in list(fitted) + [H for _, H in checked[:REFINE]]:
+        for H in list(fitted) + [H for _, H in searched[:REFINE]]:
             if not _sane(H, w, h) or _size(H, ref) < 0.8 * MIN_LOGO:
                 continue
             result = self._refine(pyr, ref, H)
@@ -642,6 +673,30 @@ class LogoDetector:
         check = self._frames[id(ref)][CHECK_SIDE]
         quick = quick_score(pyr.sample(check, H, size), check.template)
         return quick if quick >= QUICK_FACTOR * self.threshold else None
+
+    def _search(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray, quick: float) -> tuple[float, np.ndarray]:
+        """(quick score, pose) of the best of the proposal turned by SEARCH_ROTATIONS and scaled by SEARCH_SCALES
+        about the reference's centre: a proposal is up to half a template rotation and half a pyramid step off,
+        further than ECC reaches for a large mark."""
+        w, h = ref.size
+        check = self._frames[id(ref)][CHECK_SIDE]
+        to_centre = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
+        best = (quick, H)
+        for degrees in SEARCH_ROTATIONS:
+            a = np.deg2rad(degrees)
+            for scale in SEARCH_SCALES:
+                if degrees == 0 and scale == 1:
+                    continue
+                turn = np.array([[scale * np.cos(a), -scale * np.sin(a), 0], [scale * np.sin(a), scale * np.cos(a), 0],
+                                 [0, 0, 1.0]])
+                H2 = H @ np.linalg.inv(to_centre) @ turn @ to_centre
+                size = _size(H2, ref)
+                if size < 0.8 * MIN_LOGO:
+                    continue
+                score = quick_score(pyr.sample(check, H2, size), check.template)
+                if score > best[0]:
+                    best = (score, H2)
+        return best
 
     def _refine(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray):
         """(score, homography) after ECC alignment (affine at the check size, then a homography at the logo's
