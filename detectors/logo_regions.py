@@ -34,7 +34,7 @@ MAX_PARTS = 3  # largest parts matched per reference
 MIN_REGION = 40  # least pixels of a region in the reduced image
 MATCH = 0.8  # least shape agreement (Dice overlap of the normalised shapes) of a proposal
 SECOND = 0.03  # other angles within this much of a pair's best are proposed too (symmetric parts)
-POSES = 3  # poses proposed per reference and image (best agreement first, one per place)
+POSES = 12  # poses proposed per reference and image (best agreement first, one per place)
 
 
 @dataclass

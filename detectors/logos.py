@@ -590,7 +590,7 @@ class LogoDetector:
         pyr = ColourPyramid(image)
         found: list[Region] = []
         for ref, poses, keyed, shaped in zip(self.references, proposals, keypoint_poses, region_poses):
-            found += self._confirmed(pyr, ref, poses, keyed + shaped)
+            found += self._confirmed(pyr, ref, poses, keyed, shaped)
         h, w = image.shape[:2]
         return [r.clipped(w, h) for r in found]
 
@@ -622,13 +622,14 @@ class LogoDetector:
             per_octave[octave] = per_octave.get(octave, 0) + 1
         return [Hs[i] for i in kept]
 
-    def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses, fitted=()) -> list[Region]:
-        """Quick-check the strongest distinct proposals of one reference, refine and verify the REFINE best of
-        them; one region per place it is found."""
+    def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses, fitted=(), shaped=()) -> list[Region]:
+        """Quick-check the colour-region poses (``shaped``) and the strongest distinct template proposals of one
+        reference, refine and verify the REFINE best of them and every keypoint pose (``fitted``); one region
+        per place it is found."""
         w, h = ref.size
         centre = np.array([w / 2, h / 2, 1.0])
         checked = []  # (quick score, H)
-        for H in self._distinct(ref, poses):
+        for H in list(shaped) + self._distinct(ref, poses):
             quick = self._quick(pyr, ref, H)
             if quick is not None:
                 checked.append((quick, H))

@@ -220,7 +220,7 @@ def test_colour_regions_find_a_large_turned_tilted_mark_on_texture(tmp_path):
         image, placed = place_mark(eval_photo("BytheWater"), icon_svg("infuse"), 130, rng, angle=45, tilt=0.3)
         image = degrade(image, rng, blur=0.8, noise=2, quality=80)
         poses = detector.region_index.poses(image)[index]
-        alone = detector._confirmed(ColourPyramid(image), ref, [], poses)
+        alone = detector._confirmed(ColourPyramid(image), ref, [], (), poses)
         assert coverage(build_mask(alone, *image.shape[:2], pad=2.0), placed.truth) >= 0.95, seed
         found = [r for r in detector.detect_one(image) if r.label == "infuse.svg"]
         assert coverage(build_mask(found, *image.shape[:2], pad=2.0), placed.truth) >= 0.95, seed
