@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -86,7 +87,7 @@ FINE_SIDES = (32, 48, 64, 96)  # the final check and the homography refinement r
 MARGIN = 0.2  # background ring around the reference in the checks, as a fraction of its size
 QUICK_FACTOR = 0.55  # a pose is refined when its quick score reaches this fraction of the threshold
 QUICK_BLUR = 1.5  # Gaussian sigma (check-frame pixels) on both sides of the quick check
-MIN_COLOUR_IOU = 0.2  # a flat mark's colour must cover at least this IoU of its silhouette
+MIN_COLOUR_IOU = 0.1  # a flat mark's colour must cover at least this IoU of its silhouette
 KEY_RATIO = 0.85  # SIFT ratio test: a match is kept when its nearest reference descriptor is this much nearer
 KEY_INLIERS = 4  # least RANSAC inliers of a keypoint pose
 KEY_REPROJECTION = 4.0  # RANSAC inlier distance, image pixels
@@ -103,6 +104,10 @@ HULL_MARGIN = 0.02  # the reference must fit the samples this much better than i
 SEARCH_ROTATIONS = (-20.0, -10.0, 0.0, 10.0, 20.0)
 SEARCH_SCALES = (0.9, 1.0, 1.1)
 SEARCHED = 6  # proposals searched per reference and image (the best by quick score)
+# a mark that looks like itself turned (three strokes turned by 120 degrees) is also searched at those turns: at
+# template size the turns are one shape, so a proposal may be the wrong one
+SELF_SIMILAR = 0.5  # least correlation of the reference with itself turned for the turn to be searched
+SELF_TURNS = 2  # at most this many turns (the most similar), each searched both ways
 
 
 @dataclass
@@ -119,6 +124,7 @@ class Reference:
     template: np.ndarray  # float32 (h, w) in [0, 1]: what the logo looks like (the silhouette for flat marks)
     flat: bool = True  # a one-colour mark
     banks: list[list[Template]] = field(default_factory=list)  # one per BANKS entry
+    turns: tuple[np.ndarray, ...] = ()  # 3x3 turns of reference pixels under which it looks like itself
     keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # reference pixels
     descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 128), np.float32))  # SIFT, both polarities
 
@@ -239,7 +245,46 @@ def load_reference(path: Path) -> Reference:
     hull = np.zeros(silhouette.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(silhouette.astype(np.uint8))), 1)
     banks = [template_bank(template, background, side) for side, _, _ in BANKS]
-    return Reference(path.name, silhouette, hull.astype(bool), template, flat, banks, keypoints, descriptors)
+    return Reference(path.name, silhouette, hull.astype(bool), template, flat, banks, self_similar_turns(template),
+                     keypoints, descriptors)
+
+
+def self_similar_turns(template: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The turns (3x3 maps of reference pixels, each a rotation by a multiple of 15 degrees and a shift) under which
+    the reference correlates with itself by at least SELF_SIMILAR (local maxima over the angle, the SELF_TURNS
+    most similar). The shift puts the turn about the mark's own centre of symmetry, not its box's."""
+    h, w = template.shape
+    s = 48 / max(w, h)
+    small = cv2.resize(template, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
+    side = int(np.ceil(np.hypot(*small.shape))) + 2
+    background = float(np.median(np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])))
+    top, left = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
+    square = cv2.GaussianBlur(cv2.copyMakeBorder(small, top, side - small.shape[0] - top, left,
+                                                 side - small.shape[1] - left, cv2.BORDER_CONSTANT,
+                                                 value=background), (0, 0), 1.0).astype(np.float32)
+    centre = (left + small.shape[1] / 2 - 0.5, top + small.shape[0] / 2 - 0.5)
+    to_square = np.array([[s, 0, left + 0.5 * s - 0.5], [0, s, top + 0.5 * s - 0.5], [0, 0, 1.0]])
+
+    def turned(degrees: float) -> tuple[float, np.ndarray]:
+        """(correlation, 3x3 map in square pixels) of the square turned by ``degrees`` and shifted back onto
+        itself."""
+        M = np.vstack([cv2.getRotationMatrix2D(centre, degrees, 1.0), [0, 0, 1]])
+        image = cv2.warpAffine(square, M[:2], (side, side), borderMode=cv2.BORDER_CONSTANT, borderValue=background)
+        (dx, dy), _ = cv2.phaseCorrelate(square, image)
+        M = np.array([[1, 0, -dx], [0, 1, -dy], [0, 0, 1.0]]) @ M
+        image = cv2.warpAffine(square, M[:2], (side, side), borderMode=cv2.BORDER_CONSTANT, borderValue=background)
+        a, b = square - square.mean(), image - image.mean()
+        return float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9)), M
+
+    angles = np.arange(0, 360, 15, dtype=float)
+    results = [(1.0, np.eye(3))] + [turned(a) for a in angles[1:]]
+    values = [v for v, _ in results]
+    peaks = [i for i in range(1, len(angles)) if values[i] >= SELF_SIMILAR
+             and values[i] >= values[i - 1] and values[i] >= values[(i + 1) % len(angles)]]
+    # the square's turn M maps the reference drawn in the square onto itself: in reference pixels, to_square^-1 M
+    # to_square (a pose H fits the image as well as H @ that map)
+    return tuple(np.linalg.inv(to_square) @ results[i][1] @ to_square
+                 for i in sorted(peaks, key=lambda i: -values[i])[:SELF_TURNS])
 
 
 def reference_features(template: np.ndarray, background: float) -> tuple[np.ndarray, np.ndarray]:
@@ -677,26 +722,36 @@ class LogoDetector:
 
     def _search(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray, quick: float) -> tuple[float, np.ndarray]:
         """(quick score, pose) of the best of the proposal turned by SEARCH_ROTATIONS and scaled by SEARCH_SCALES
-        about the reference's centre: a proposal is up to half a template rotation and half a pyramid step off,
-        further than ECC reaches for a large mark."""
+        about the reference's centre (a proposal is up to half a template rotation and half a pyramid step off,
+        further than ECC reaches for a large mark), and turned by the reference's self-similar turns."""
         w, h = ref.size
         check = self._frames[id(ref)][CHECK_SIDE]
         to_centre = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
+
+        def scored(H2: np.ndarray) -> float:
+            size = _size(H2, ref)
+            return quick_score(pyr.sample(check, H2, size), check.template) if size >= 0.8 * MIN_LOGO else -1.0
+
+        # the proposal or one of its self-similar turns (either way), whichever fits best: compared sharp, as the
+        # turns differ only in detail
         best = (quick, H)
-        for degrees in SEARCH_ROTATIONS:
+        if ref.turns:
+            looks = [H] + [H @ A for T in ref.turns for A in (T, np.linalg.inv(T))]
+            sharp = [fit_score(pyr.sample(check, H2, _size(H2, ref)), check.template.ravel())[0] for H2 in looks]
+            chosen = looks[int(np.argmax(sharp))]
+            if chosen is not H:
+                best = (scored(chosen), chosen)
+        base = best[1]
+        for degrees, scale in itertools.product(SEARCH_ROTATIONS, SEARCH_SCALES):
+            if degrees == 0 and scale == 1:
+                continue
             a = np.deg2rad(degrees)
-            for scale in SEARCH_SCALES:
-                if degrees == 0 and scale == 1:
-                    continue
-                turn = np.array([[scale * np.cos(a), -scale * np.sin(a), 0], [scale * np.sin(a), scale * np.cos(a), 0],
-                                 [0, 0, 1.0]])
-                H2 = H @ np.linalg.inv(to_centre) @ turn @ to_centre
-                size = _size(H2, ref)
-                if size < 0.8 * MIN_LOGO:
-                    continue
-                score = quick_score(pyr.sample(check, H2, size), check.template)
-                if score > best[0]:
-                    best = (score, H2)
+            turn = np.array([[scale * np.cos(a), -scale * np.sin(a), 0], [scale * np.sin(a), scale * np.cos(a), 0],
+                             [0, 0, 1.0]])
+            H2 = base @ np.linalg.inv(to_centre) @ turn @ to_centre
+            score = scored(H2)
+            if score > best[0]:
+                best = (score, H2)
         return best
 
     def _refine(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray):

@@ -251,6 +251,9 @@ def video(src, out, no_audio, audit_path, log_json, **options):
     from redact.job import Job
 
     settings = make_settings(audio=False if no_audio else None, **options)
+    if not settings.logos and (options.get("video_logo_every") is not None
+                               or options.get("video_logo_side") is not None):
+        raise UsageError("--logo-every and --logo-side tune the logo detector: give --logos DIR too")
     if src.is_dir():
         return run_job([src], out, {"video"}, settings, audit_path, log_json, "video")
     if out.is_dir() or out.suffix.lower() not in VIDEO_SUFFIXES:

@@ -503,3 +503,16 @@ def test_logo_detector_sees_keyframes_at_the_logo_side_and_regions_come_back_in_
     (region,) = on_key
     assert region.index == 4 and region.label == f"{LOGO_SLUG}.svg" and region.polygon is not None
     assert coverage(build_mask([region], 720, 1280, 2.0), truths[0]) >= 0.99
+
+
+def test_cli_logo_video_options_without_logos_are_refused(cli_runner, tmp_path):
+    """``--logo-every``/``--logo-side`` without ``--logos DIR`` would be silently ignored: a usage error instead,
+    and no output is written."""
+    from redact.cli import main
+
+    src = tmp_path / "clip.mp4"
+    _logo_clip(src, [None] * 3)
+    for option, value in (("--logo-every", "0.5"), ("--logo-side", "720")):
+        res = cli_runner.invoke(main, ["video", str(src), "-o", str(tmp_path / "out.mp4"), option, value])
+        assert res.exit_code == 2 and "--logos DIR" in res.output, res.output
+        assert not (tmp_path / "out.mp4").exists()
