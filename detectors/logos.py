@@ -99,6 +99,11 @@ VERIFY_BLURS = ((0.0, 0.0), (0.7, 0.03), (1.2, 0.07))
 # reach from a coarse proposal (30-degree rotation steps, 1.25 scale steps), then sharp affine and homography
 ALIGNMENT = ((cv2.MOTION_AFFINE, 30, 7), (cv2.MOTION_AFFINE, 30, 3), (cv2.MOTION_HOMOGRAPHY, 40, 3))
 HULL_MARGIN = 0.02  # the reference must fit the samples this much better than its convex hull does
+# a reference whose own convex hull fits it this well (sharp, ``plainness``) is a plain shape (a rounded box, a
+# thick arc, a pawn): countless objects come close to it, so it must score PLAIN_EXTRA above the threshold
+PLAIN = 0.83
+PLAIN_EXTRA = 0.05
+CONVEX = 0.97  # and one this close is convex: it never fits better than its hull, so it is never found (a warning)
 # a template proposal is a coarse pose (a ROTATIONS step, a SCALE_STEP step); before alignment it is searched at
 # these rotations (degrees) and scales about its centre, by quick score, so ECC starts within its reach
 SEARCH_ROTATIONS = (-20.0, -10.0, 0.0, 10.0, 20.0)
@@ -125,6 +130,7 @@ class Reference:
     flat: bool = True  # a one-colour mark
     banks: list[list[Template]] = field(default_factory=list)  # one per BANKS entry
     turns: tuple[np.ndarray, ...] = ()  # 3x3 turns of reference pixels under which it looks like itself
+    plainness: float = 0.0  # how well its filled convex hull fits it (fit_score, sharp): PLAIN, CONVEX
     keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # reference pixels
     descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 128), np.float32))  # SIFT, both polarities
 
@@ -245,8 +251,11 @@ def load_reference(path: Path) -> Reference:
     hull = np.zeros(silhouette.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(silhouette.astype(np.uint8))), 1)
     banks = [template_bank(template, background, side) for side, _, _ in BANKS]
-    return Reference(path.name, silhouette, hull.astype(bool), template, flat, banks, self_similar_turns(template),
-                     keypoints, descriptors)
+    ref = Reference(path.name, silhouette, hull.astype(bool), template, flat, banks, self_similar_turns(template),
+                    keypoints, descriptors)
+    frame = Frame.of(ref, FINE_SIDES[-2])
+    ref.plainness = fit_score(np.repeat(frame.hulls[0][:, None], 3, axis=1), frame.template.ravel())[0]
+    return ref
 
 
 def self_similar_turns(template: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -616,6 +625,12 @@ class LogoDetector:
         self.keypoint_index = KeypointIndex(self.references)
         self.region_index = RegionIndex([r.silhouette for r in self.references], [r.flat for r in self.references])
         self._frames = {id(r): {s: Frame.of(r, s) for s in (CHECK_SIDE,) + FINE_SIDES} for r in self.references}
+        # a convex mark (a plain parallelogram or disc) is one of the boxes and discs in every photo: tested on
+        # logo-free photos without the hull test, a parallelogram matched dozens of them at 0.9-0.99
+        self.warnings = [f"logo {r.name} is a plain convex shape (its convex hull fits it {r.plainness:.2f}): it "
+                         "cannot be told from ordinary objects and will not be found; give a reference with more "
+                         "detail (a wordmark beside it, its inner lines)" for r in self.references
+                         if r.plainness >= CONVEX]
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0) -> list[list[Region]]:
         out = []
@@ -778,7 +793,7 @@ class LogoDetector:
             result = scored(H2)
             if result[0] > best:
                 best_H, (best, samples, fine) = H2, result
-        if best < self.threshold:
+        if best < self.threshold + (PLAIN_EXTRA if ref.plainness >= PLAIN else 0.0):
             return None
         if ref.flat and colour_iou(samples, fine.template.ravel()) < MIN_COLOUR_IOU:
             return None

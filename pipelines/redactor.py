@@ -53,6 +53,8 @@ class Redactor:
                 from detectors.logos import LogoDetector
 
                 self._detectors[name] = LogoDetector(s)
+                for warning in self._detectors[name].warnings if self.console is not None else ():
+                    self.console.warn(warning)
             else:
                 raise ValueError(f"unknown detector {name!r}")
         return self._detectors[name]

@@ -255,3 +255,27 @@ def test_a_proposal_turned_to_a_look_alike_pose_is_turned_back(tmp_path):
         assert abs((degrees(searched) - degrees(truth) + 180) % 360 - 180) < 25
         found = detector._confirmed(pyr, infuse, [(1.0, look_alike)])
         assert coverage(build_mask(found, *image.shape[:2], pad=2.0), placed.truth) >= 0.95
+
+
+def test_plain_and_convex_marks(tmp_path):
+    """spectrum (a thick arc) is close to its own convex hull: curved bands (fish, arches) are everywhere, so it
+    must score PLAIN_EXTRA above the threshold; it is found where it is and nowhere on the logo-free eval photos.
+    bandcamp (a parallelogram) is convex: it can never fit better than its hull, so the job warns that it will not
+    be found."""
+    from detectors.logos import CONVEX, PLAIN, LogoDetector
+
+    for slug in ("spectrum", "bandcamp"):
+        (tmp_path / f"{slug}.svg").write_bytes(icon_svg(slug))
+    detector = LogoDetector(Settings(logos=str(tmp_path)))
+    bandcamp, spectrum = detector.references  # sorted by file name
+    assert bandcamp.plainness >= CONVEX and PLAIN <= spectrum.plainness < CONVEX
+    assert len(detector.warnings) == 1 and "bandcamp.svg" in detector.warnings[0]
+    rng = np.random.default_rng(2)
+    for name in ("Kite", "Path", "Grey"):
+        image, placed = place_mark(eval_photo(name), icon_svg("spectrum"), 110, rng, tilt=0.1)
+        image = degrade(image, rng, blur=0.8, noise=2, quality=80)
+        found = [r for r in detector.detect_one(image) if r.label == "spectrum.svg"]
+        assert coverage(build_mask(found, *image.shape[:2], pad=2.0), placed.truth) >= 0.95, name
+    for path in sorted(shared("photos/eval").glob("*.jpg")):
+        image = degrade(load_rgb(path), rng)
+        assert detector.detect_one(image) == [], path.name
