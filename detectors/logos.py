@@ -251,8 +251,8 @@ def load_reference(path: Path) -> Reference:
     hull = np.zeros(silhouette.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(cv2.findNonZero(silhouette.astype(np.uint8))), 1)
     banks = [template_bank(template, background, side) for side, _, _ in BANKS]
-    ref = Reference(path.name, silhouette, hull.astype(bool), template, flat, banks, self_similar_turns(template),
-                    keypoints, descriptors)
+    ref = Reference(path.name, silhouette, hull.astype(bool), template, flat, banks,
+                    turns=self_similar_turns(template), keypoints=keypoints, descriptors=descriptors)
     frame = Frame.of(ref, FINE_SIDES[-2])
     ref.plainness = fit_score(np.repeat(frame.hulls[0][:, None], 3, axis=1), frame.template.ravel())[0]
     return ref
