@@ -6,7 +6,7 @@ Two steps, each a handful of OpenCV calls over whole images:
    segmentation first (so marks touching a background of their own brightness, thin strokes, outlines and
    multi-part marks are proposed like any other). Every reference is drawn once per job as banks of
    templates (``BANKS``): its silhouette (or its grey image, for a textured logo) 20 px on its longest side for
-   logos up to 90 px, 32 px for larger ones (their levels are small, so a more telling template is cheap), at
+   logos up to 110 px, 32 px for larger ones (their levels are small, so a more telling template is cheap), at
    ``ROTATIONS`` rotations, as an edge map. The frame is resized to a pyramid (``SCALE_STEP`` apart) whose
    levels bring logos from ``MIN_LOGO`` px up to the whole frame to the bank's size; each level's edge map
    is the gradient magnitude of its Lab colours, so a mark in any colour, or inverted, has the same edges as
@@ -69,7 +69,7 @@ REF_SIDE = 256  # references are rendered/resized so their longest side is this
 # proposal template banks: (longest side of the templates, smallest and largest logo they propose, in pixels).
 # Small logos are matched with small templates over large levels; large logos, whose levels are small and cheap,
 # with larger, more telling templates.
-BANKS = ((20, 28, 90), (32, 90, float("inf")))
+BANKS = ((20, 28, 110), (32, 110, float("inf")))
 ROTATIONS = 12  # template rotations (every 30 degrees)
 SCALE_STEP = 1.25  # between pyramid levels
 MIN_LOGO = BANKS[0][1]  # smallest logo proposed (longest side, pixels); the benchmark's smallest band starts at 32
