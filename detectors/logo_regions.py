@@ -35,6 +35,7 @@ MIN_REGION = 40  # least pixels of a region in the reduced image
 MATCH = 0.8  # least shape agreement (Dice overlap of the normalised shapes) of a proposal
 SECOND = 0.03  # other angles within this much of a pair's best are proposed too (symmetric parts)
 POSES = 12  # poses proposed per reference and image (best agreement first, one per place)
+ANGLES_PER_PAIR = 3  # of one region and one part, at most this many angles (a symmetric part fits at several)
 
 
 @dataclass
@@ -124,9 +125,9 @@ class RegionIndex:
     def poses(self, image: np.ndarray) -> list[list[np.ndarray]]:
         """Per reference: up to POSES affine poses (3x3, reference pixels -> image pixels), best first."""
         out: list[list[tuple[float, np.ndarray]]] = [[] for _ in range(self.count)]
-        if not self.parts:
-            return [[] for _ in range(self.count)]
         h, w = image.shape[:2]
+        if not self.parts or max(h, w) < SMALLEST:  # no logo this stage looks for fits
+            return [[] for _ in range(self.count)]
         scale = min(1.0, WORK_SIDE / SMALLEST)
         small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         sx, sy = w / small.shape[1], h / small.shape[0]
@@ -165,10 +166,10 @@ class RegionIndex:
             best = float(row.max())
             peaks = [r for r in range(ROTATIONS) if row[r] >= best - SECOND
                      and row[r] >= row[r - 1] and row[r] >= row[(r + 1) % ROTATIONS]]
-            for r in sorted(peaks, key=lambda r: -row[r])[:3]:
+            for r in sorted(peaks, key=lambda r: -row[r])[:ANGLES_PER_PAIR]:
                 H = to_image @ from_normal @ part.from_ref[r]
                 out[part.reference].append((float(row[r]), H))
-        return [distinct(found, w, h) for found, (w, h) in zip(out, self.sizes)]
+        return [distinct(found, *size) for found, size in zip(out, self.sizes)]
 
 
 def distinct(found: list[tuple[float, np.ndarray]], w: int, h: int) -> list[np.ndarray]:

@@ -279,3 +279,11 @@ def test_plain_and_convex_marks(tmp_path):
     for path in sorted(shared("photos/eval").glob("*.jpg")):
         image = degrade(load_rgb(path), rng)
         assert detector.detect_one(image) == [], path.name
+
+
+def test_tiny_and_thin_images_give_no_logos_and_no_error(logo_detector):
+    """Images smaller than any logo looked for, or one pixel high, pass through every stage without an error."""
+    rng = np.random.default_rng(0)
+    for shape in ((1, 1, 3), (3, 5, 3), (20, 20, 3), (49, 49, 3), (1, 400, 3), (400, 2, 3)):
+        image = (rng.random(shape) * 255).astype(np.uint8)
+        assert logo_detector.detect([image]) == [[]], shape
