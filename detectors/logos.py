@@ -713,6 +713,8 @@ class LogoDetector:
         for score, _, _, H in kept:
             outline = cv2.perspectiveTransform(self._outline(ref), H)[0]
             xs, ys = outline[:, 0], outline[:, 1]
+            if max(np.ptp(xs), np.ptp(ys)) < 0.8 * MIN_LOGO:  # alignment shrank it onto a speck: no logo looked for
+                continue
             regions.append(Region(LOGO, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
                                   round(float(score), 4), self.name, 0,
                                   tuple((float(x), float(y)) for x, y in outline), ref.name))

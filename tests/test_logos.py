@@ -287,3 +287,22 @@ def test_tiny_and_thin_images_give_no_logos_and_no_error(logo_detector):
     for shape in ((1, 1, 3), (3, 5, 3), (20, 20, 3), (49, 49, 3), (1, 400, 3), (400, 2, 3)):
         image = (rng.random(shape) * 255).astype(np.uint8)
         assert logo_detector.detect([image]) == [[]], shape
+
+
+def test_a_detection_smaller_than_the_smallest_logo_looked_for_is_dropped(logo_detector):
+    """Alignment can shrink a pose onto a speck of clutter (19 px boxes matched a terminal icon at 0.91 on logo-free
+    photos). An 18 px mark proposed 1.3x too large (over 0.8 x MIN_LOGO) is aligned down to 18 px and dropped; the
+    same mark at 40 px is found."""
+    from detectors.logos import ColourPyramid
+
+    index = [r.name for r in logo_detector.references].index("mailbox.svg")
+    ref = logo_detector.references[index]
+    w, h = ref.size
+    centre = np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1.0]])
+    grown = centre @ np.diag([1.3, 1.3, 1.0]) @ np.linalg.inv(centre)  # the proposal: 1.3x too large
+    for width, expected in ((18, False), (40, True)):
+        rng = np.random.default_rng(1)
+        image, placed = place_mark(eval_photo("Kite"), icon_svg("mailbox"), width, rng, angle=0)
+        truth = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), placed.quad).astype(float)
+        found = logo_detector._confirmed(ColourPyramid(image), ref, [], [truth @ grown])
+        assert bool(found) == expected, width
