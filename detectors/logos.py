@@ -198,11 +198,17 @@ def is_flat(rgba: np.ndarray, silhouette: np.ndarray) -> bool:
     return rgb.size == 0 or float(rgb.std(axis=0).max()) < 20.0
 
 
+def drawn_at(image: np.ndarray, side: int) -> np.ndarray:
+    """The reference image resized so its longest side is ``side`` px (at least 2 px each way)."""
+    h, w = image.shape[:2]
+    s = side / max(w, h)
+    return cv2.resize(image, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
 def template_bank(template: np.ndarray, background: float, side: int) -> list[Template]:
     """The reference drawn ``side`` px long at every rotation, inside a margin of its background."""
     h, w = template.shape
-    s = side / max(w, h)
-    small = cv2.resize(template, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
+    small = drawn_at(template, side)
     sy, sx = small.shape[0] / h, small.shape[1] / w
     margin = max(2, round(0.15 * side))
     bank = []
@@ -264,7 +270,7 @@ def self_similar_turns(template: np.ndarray) -> tuple[np.ndarray, ...]:
     most similar). The shift puts the turn about the mark's own centre of symmetry, not its box's."""
     h, w = template.shape
     s = 48 / max(w, h)
-    small = cv2.resize(template, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
+    small = drawn_at(template, 48)
     side = int(np.ceil(np.hypot(*small.shape))) + 2
     background = float(np.median(np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])))
     top, left = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
@@ -484,10 +490,9 @@ class Frame:
     @classmethod
     def of(cls, ref: Reference, side: int) -> "Frame":
         w, h = ref.size
-        s = side / max(w, h)
         pad = int(round(MARGIN * side))
-        tw, th = max(2, round(w * s)), max(2, round(h * s))
-        small = cv2.resize(ref.template, (tw, th), interpolation=cv2.INTER_AREA)
+        small = drawn_at(ref.template, side)
+        th, tw = small.shape
         bg = 0.0 if ref.flat else 1.0
         template = np.pad(small, pad, constant_values=bg).astype(np.float32)
         sx, sy = w / tw, h / th
@@ -729,13 +734,17 @@ class LogoDetector:
 
     def _quick(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray) -> float | None:
         """The quick score of a proposed pose, or None when the pose is implausible or scores too low."""
+        quick = self._quick_score(pyr, ref, H)
+        return quick if quick >= QUICK_FACTOR * self.threshold else None
+
+    def _quick_score(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray) -> float:
+        """``quick_score`` of the image sampled at pose H; -1 when the pose is implausible or too small."""
         w, h = ref.size
         size = _size(H, ref)
         if not _sane(H, w, h) or size < 0.8 * MIN_LOGO:
-            return None
+            return -1.0
         check = self._frames[id(ref)][CHECK_SIDE]
-        quick = quick_score(pyr.sample(check, H, size), check.template)
-        return quick if quick >= QUICK_FACTOR * self.threshold else None
+        return quick_score(pyr.sample(check, H, size), check.template)
 
     def _search(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray, quick: float) -> tuple[float, np.ndarray]:
         """(quick score, pose) of the best of the proposal turned by SEARCH_ROTATIONS and scaled by SEARCH_SCALES
@@ -744,11 +753,6 @@ class LogoDetector:
         w, h = ref.size
         check = self._frames[id(ref)][CHECK_SIDE]
         to_centre = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
-
-        def scored(H2: np.ndarray) -> float:
-            size = _size(H2, ref)
-            return quick_score(pyr.sample(check, H2, size), check.template) if size >= 0.8 * MIN_LOGO else -1.0
-
         # the proposal or one of its self-similar turns (either way), whichever fits best: compared sharp, as the
         # turns differ only in detail
         best = (quick, H)
@@ -757,7 +761,7 @@ class LogoDetector:
             sharp = [fit_score(pyr.sample(check, H2, _size(H2, ref)), check.template.ravel())[0] for H2 in looks]
             chosen = looks[int(np.argmax(sharp))]
             if chosen is not H:
-                best = (scored(chosen), chosen)
+                best = (self._quick_score(pyr, ref, chosen), chosen)
         base = best[1]
         for degrees, scale in itertools.product(SEARCH_ROTATIONS, SEARCH_SCALES):
             if degrees == 0 and scale == 1:
@@ -766,7 +770,7 @@ class LogoDetector:
             turn = np.array([[scale * np.cos(a), -scale * np.sin(a), 0], [scale * np.sin(a), scale * np.cos(a), 0],
                              [0, 0, 1.0]])
             H2 = base @ np.linalg.inv(to_centre) @ turn @ to_centre
-            score = scored(H2)
+            score = self._quick_score(pyr, ref, H2)
             if score > best[0]:
                 best = (score, H2)
         return best
