@@ -20,7 +20,7 @@ from pipelines.directory import TEMP_MARK, file_kind, temp_path
 from redact import __version__
 from redact.audit import AuditLog, last_record, sha256_file
 from redact.console import Console
-from redact.errors import ExitCode, InputError, one_line
+from redact.errors import ExitCode, InputError, UsageError, one_line
 from redact.regions import Region
 from redact.settings import Settings
 from redact.state import DoneFile, JobState
@@ -84,9 +84,18 @@ class Job:
         return self._redactor
 
     def start(self) -> None:
-        """Load the models and write the job record (settings, versions, model ids)."""
+        """Load the models and write the job record (settings, versions, model ids).
+
+        Reference logos are part of the job's configuration, like its options: they are read here, so one that
+        cannot be read stops the job before its first file (exit 2, one line naming the logo) instead of failing
+        every file, and the detector's warnings (a mark it cannot find) come before any work."""
         if self._started:
             return
+        if self.settings.logos:
+            try:
+                self.redactor.detector("logos")
+            except InputError as exc:
+                raise UsageError(str(exc)) from exc
         self._started = True
         models = self.redactor.model_ids()
         self.audit.write("job", command=self.command, version=__version__, settings=audit_settings(self.settings),

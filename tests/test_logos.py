@@ -8,7 +8,7 @@ from PIL import Image
 
 from conftest import load_rgb, shared
 from logo_scenes import coverage, degrade, icon_svg, place_mark, render_alpha
-from redact.errors import InputError
+from redact.errors import ExitCode, InputError
 from redact.regions import LOGO, build_mask
 from redact.settings import Settings
 
@@ -306,3 +306,27 @@ def test_a_detection_smaller_than_the_smallest_logo_looked_for_is_dropped(logo_d
         truth = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), placed.quad).astype(float)
         found = logo_detector._confirmed(ColourPyramid(image), ref, [], [truth @ grown])
         assert bool(found) == expected, width
+
+
+def test_a_bad_reference_stops_the_job_before_any_file(tmp_path, cli_runner):
+    """Reference logos are configuration: one that cannot be read stops the job at the start with one line
+    naming it (exit 2) and no file is written, instead of every file failing on it; a mark the detector cannot
+    find is warned about once, at the start."""
+    from redact.cli import main
+
+    src, logos = tmp_path / "in", tmp_path / "logos"
+    src.mkdir(), logos.mkdir()
+    for name in ("Kite", "Path"):
+        Image.fromarray(eval_photo(name)).save(src / f"{name}.png")
+    (logos / "bandcamp.svg").write_bytes(icon_svg("bandcamp"))
+    (logos / "broken.png").write_bytes(b"not a png at all")
+    out = tmp_path / "out"
+    result = cli_runner.invoke(main, ["images", str(src), "-o", str(out), "--logos", str(logos), "--style", "box"])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "logo broken.png" in result.output
+    assert not list(out.glob("*.png"))
+    (logos / "broken.png").unlink()
+    result = cli_runner.invoke(main, ["images", str(src), "-o", str(out), "--logos", str(logos), "--style", "box"])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.output.count("bandcamp.svg is a plain convex shape") == 1
+    assert sorted(p.name for p in out.glob("*.png")) == ["Kite.png", "Path.png"]
