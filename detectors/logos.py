@@ -63,7 +63,7 @@ from redact.errors import InputError
 from redact.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
-ALGORITHM = "logos-v8"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v9"  # part of model_id: change when the method changes what is found
 
 REF_SIDE = 256  # references are rendered/resized so their longest side is this
 # proposal template banks: (longest side of the templates, smallest and largest logo they propose, in pixels).
@@ -104,6 +104,10 @@ HULL_MARGIN = 0.02  # the reference must fit the samples this much better than i
 PLAIN = 0.83
 PLAIN_EXTRA = 0.05
 CONVEX = 0.97  # and one this close is convex: it never fits better than its hull, so it is never found (a warning)
+# one whose hull fits it less than DETAILED (a grid of dots, thin strokes, a letter's outline) is a shape ordinary
+# objects do not come close to: it may score DETAILED_DISCOUNT below the threshold
+DETAILED = 0.6
+DETAILED_DISCOUNT = 0.05
 # a template proposal is a coarse pose (a ROTATIONS step, a SCALE_STEP step); before alignment it is searched at
 # these rotations (degrees) and scales about its centre, by quick score, so ECC starts within its reach
 SEARCH_ROTATIONS = (-20.0, -10.0, 0.0, 10.0, 20.0)
@@ -732,6 +736,15 @@ class LogoDetector:
         g = 0.04 * max(w, h)
         return np.float32([[-g, -g], [w + g, -g], [w + g, h + g], [-g, h + g]])[None]
 
+    def required(self, ref: Reference) -> float:
+        """The score a detection of ``ref`` must reach: the job's threshold, raised for a plain mark and lowered
+        for a detailed one (how close ordinary objects come to it)."""
+        if ref.plainness >= PLAIN:
+            return self.threshold + PLAIN_EXTRA
+        if ref.plainness < DETAILED:
+            return self.threshold - DETAILED_DISCOUNT
+        return self.threshold
+
     def _quick(self, pyr: ColourPyramid, ref: Reference, H: np.ndarray) -> float | None:
         """The quick score of a proposed pose, or None when the pose is implausible or scores too low."""
         quick = self._quick_score(pyr, ref, H)
@@ -799,7 +812,7 @@ class LogoDetector:
             result = scored(H2)
             if result[0] > best:
                 best_H, (best, samples, fine) = H2, result
-        if best < self.threshold + (PLAIN_EXTRA if ref.plainness >= PLAIN else 0.0):
+        if best < self.required(ref):
             return None
         if ref.flat and colour_iou(samples, fine.template.ravel()) < MIN_COLOUR_IOU:
             return None
