@@ -39,7 +39,9 @@ Two steps, each a handful of OpenCV calls over whole images:
    is only as sharp as its capture; a blurred template fits clutter more easily, so it must score higher), and
    each comparison counts only where the reference fits the image better than its own filled convex hull does
    (``HULL_MARGIN``): a mark whose outline is a plain shape (a rounded box, a pawn's triangle) is not reported
-   on every object of that shape.
+   on every object of that shape. How close ordinary objects come to a mark sets the score it needs
+   (``LogoDetector.required``): a plain mark must clear the threshold by ``PLAIN_EXTRA``, a detailed one (a grid of
+   dots, thin strokes) may fall ``DETAILED_DISCOUNT`` short of it.
 
 The region is the reference's box (grown by 4%) carried through the refined homography: a polygon. References
 are read and their templates drawn once per job (when the detector is built), never per frame.
