@@ -91,7 +91,7 @@ class Job:
         every file, and the detector's warnings (a mark it cannot find) come before any work."""
         if self._started:
             return
-        if self.settings.logos:
+        if any("logos" in self.settings.detectors_for(document) for document in (False, True)):
             try:
                 self.redactor.detector("logos")
             except InputError as exc:

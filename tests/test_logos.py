@@ -336,7 +336,7 @@ def test_a_detection_smaller_than_the_smallest_logo_looked_for_is_dropped(logo_d
 def test_a_bad_reference_stops_the_job_before_any_file(tmp_path, cli_runner):
     """Reference logos are configuration: one that cannot be read stops the job at the start with one line
     naming it (exit 2) and no file is written, instead of every file failing on it; a mark the detector cannot
-    find is warned about once, at the start."""
+    find is warned about once, at the start. A job whose --detect leaves the logos out does not read them."""
     from redact.cli import main
 
     src, logos = tmp_path / "in", tmp_path / "logos"
@@ -355,3 +355,7 @@ def test_a_bad_reference_stops_the_job_before_any_file(tmp_path, cli_runner):
     assert result.exit_code == ExitCode.OK, result.output
     assert result.output.count("bandcamp.svg is a plain convex shape") == 1
     assert sorted(p.name for p in out.glob("*.png")) == ["Kite.png", "Path.png"]
+    (logos / "broken.png").write_bytes(b"not a png at all")  # logos not asked for: the references are not read
+    result = cli_runner.invoke(main, ["images", str(src), "-o", str(out), "--logos", str(logos), "--style", "box",
+                                      "--detect", "faces"])
+    assert result.exit_code == ExitCode.OK and "broken.png" not in result.output, result.output
