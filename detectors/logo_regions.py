@@ -36,6 +36,17 @@ MATCH = 0.8  # least shape agreement (Dice overlap of the normalised shapes) of 
 SECOND = 0.03  # other angles within this much of a pair's best are proposed too (symmetric parts)
 POSES = 12  # poses proposed per reference and image (best agreement first, one per place)
 ANGLES_PER_PAIR = 3  # of one region and one part, at most this many angles (a symmetric part fits at several)
+# two poses of a reference are at one place when their centres are closer than SAME_PLACE of the larger one's size
+# and their sizes are within SAME_SIZE of each other (the rule the detector's proposals are thinned by, too)
+SAME_PLACE = 0.25
+SAME_SIZE = 1.4
+SAME_ANGLE = 20.0  # here poses at one place are kept apart when their angles differ by this many degrees or more
+
+
+def same_place(centres: np.ndarray, sizes: np.ndarray, centre: np.ndarray, size: float) -> np.ndarray:
+    """Which of the poses (centres (n, 2), sizes (n,)) are at the same place as the pose (centre, size)."""
+    big, small = np.maximum(sizes, size), np.minimum(sizes, size)
+    return (np.linalg.norm(centres - centre, axis=1) < SAME_PLACE * big) & (big < SAME_SIZE * small)
 
 
 @dataclass
@@ -174,16 +185,16 @@ class RegionIndex:
 
 def distinct(found: list[tuple[float, np.ndarray]], w: int, h: int) -> list[np.ndarray]:
     """The POSES best poses (reference w x h px) that differ in place, size or angle."""
-    kept: list[tuple[np.ndarray, float, float]] = []
+    centres, sizes, angles = [], [], []
     poses = []
     for _, H in sorted(found, key=lambda f: -f[0]):
         c = H @ [w / 2, h / 2, 1.0]
         centre, size = c[:2] / c[2], float(np.sqrt(abs(np.linalg.det(H[:2, :2])))) * max(w, h)
         angle = float(np.degrees(np.arctan2(H[1, 0], H[0, 0])))
-        if any(np.linalg.norm(centre - kc) < 0.25 * max(ks, size) and max(ks, size) < 1.4 * min(ks, size)
-               and abs((angle - ka + 180) % 360 - 180) < 20 for kc, ks, ka in kept):
+        if poses and (same_place(np.array(centres), np.array(sizes), centre, size)
+                      & (np.abs((angle - np.array(angles) + 180) % 360 - 180) < SAME_ANGLE)).any():
             continue
-        kept.append((centre, size, angle))
+        centres.append(centre), sizes.append(size), angles.append(angle)
         poses.append(H)
         if len(poses) == POSES:
             break

@@ -60,7 +60,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from detectors.base import DetectorError
-from detectors.logo_regions import RegionIndex
+from detectors.logo_regions import RegionIndex, same_place
 from redact.errors import InputError
 from redact.regions import LOGO, Region
 
@@ -75,6 +75,8 @@ BANKS = ((20, 28, 110), (32, 110, float("inf")))
 ROTATIONS = 12  # template rotations (every 30 degrees)
 SCALE_STEP = 1.25  # between pyramid levels
 MIN_LOGO = BANKS[0][1]  # smallest logo proposed (longest side, pixels); the benchmark's smallest band starts at 32
+# a pose smaller than this is no logo looked for: not checked, and not reported when alignment shrinks a pose to it
+SMALLEST_KEPT = 0.8 * MIN_LOGO
 BLUR = 0.7  # Gaussian sigma (template pixels) on templates and levels before their edges are taken
 EDGE_BLUR = 1.0  # Gaussian sigma (template pixels) on the edge maps: tolerance to pose error
 PROPOSE = 0.45  # least correlation magnitude of a proposal
@@ -82,7 +84,6 @@ MIN_WINDOW_STD = 0.5  # a level window whose edge strength varies less than this
 PEAKS_PER_MAP = 4  # strongest local maxima kept from one template on one level
 MAX_VERIFY = 40  # proposals quick-checked per reference and image (strongest first, one per place)
 PER_OCTAVE = 8  # and at least this many of every octave of logo size
-SAME_SIZE = 1.4  # proposals closer than a quarter of their size and within this size ratio are one place
 REFINE = 3  # of those, the best by quick check are refined and verified
 CHECK_SIDE = 32  # the quick check samples the reference frame at this size (longest side, without margin)
 FINE_SIDES = (32, 48, 64, 96)  # the final check and the homography refinement run at the nearest of these
@@ -684,11 +685,8 @@ class LogoDetector:
             octave = int(octaves[i])
             if len(kept) >= MAX_VERIFY and per_octave.get(octave, 0) >= PER_OCTAVE:
                 continue
-            if kept:
-                big, small = np.maximum(sizes[kept], sizes[i]), np.minimum(sizes[kept], sizes[i])
-                near = np.linalg.norm(centres[kept] - centres[i], axis=1) < 0.25 * big
-                if (near & (big < SAME_SIZE * small)).any():
-                    continue
+            if kept and same_place(centres[kept], sizes[kept], centres[i], sizes[i]).any():
+                continue
             kept.append(i)
             per_octave[octave] = per_octave.get(octave, 0) + 1
         return [Hs[i] for i in kept]
@@ -708,7 +706,7 @@ class LogoDetector:
         searched = sorted((self._search(pyr, ref, H, quick) for quick, H in checked[:SEARCHED]), key=lambda c: -c[0])
         kept = []  # (score, centre, size, H)
         for H in list(fitted) + [H for _, H in searched[:REFINE]]:
-            if not _sane(H, w, h) or _size(H, ref) < 0.8 * MIN_LOGO:
+            if not _sane(H, w, h) or _size(H, ref) < SMALLEST_KEPT:
                 continue
             result = self._refine(pyr, ref, H)
             if result is None:
@@ -724,7 +722,7 @@ class LogoDetector:
         for score, _, _, H in kept:
             outline = cv2.perspectiveTransform(self._outline(ref), H)[0]
             xs, ys = outline[:, 0], outline[:, 1]
-            if max(np.ptp(xs), np.ptp(ys)) < 0.8 * MIN_LOGO:  # alignment shrank it onto a speck: no logo looked for
+            if max(np.ptp(xs), np.ptp(ys)) < SMALLEST_KEPT:  # alignment shrank it onto a speck
                 continue
             regions.append(Region(LOGO, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())),
                                   round(float(score), 4), self.name, 0,
@@ -756,7 +754,7 @@ class LogoDetector:
         """``quick_score`` of the image sampled at pose H; -1 when the pose is implausible or too small."""
         w, h = ref.size
         size = _size(H, ref)
-        if not _sane(H, w, h) or size < 0.8 * MIN_LOGO:
+        if not _sane(H, w, h) or size < SMALLEST_KEPT:
             return -1.0
         check = self._frames[id(ref)][CHECK_SIDE]
         return quick_score(pyr.sample(check, H, size), check.template)
