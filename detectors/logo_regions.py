@@ -9,7 +9,7 @@ related by an affine map differ only by a rotation; the rotation is found by com
 drawn at ``ROTATIONS`` angles. A region that matches a part well gives an affine pose of the whole reference,
 which the detector's verification refines and checks like any other proposal.
 
-This finds large marks that the edge templates propose poorly: a mark on strong texture (stripes, planks), or
+This finds large marks that the templates propose poorly: a mark on strong texture (stripes, planks), or
 turned and tilted between the templates' steps. Its cost hardly depends on the number of references (one
 matrix product compares every region with every part at every angle). Textured (many-colour) references are left
 to the templates and keypoints.

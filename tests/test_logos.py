@@ -75,6 +75,32 @@ def test_recall_on_random_scenes(logo_detector, random_scenes):
     assert hits / len(random_scenes) >= RECALL_FLOOR
 
 
+def test_whitened_templates_rank_the_true_pose_first(logo_detector):
+    """The template stage alone (the frame's whitened colours correlated with each reference's templates) ranks a
+    pose near the mark among its five strongest distinct proposals in at least 23 of 24 random scenes (measured:
+    24, all of them first; the edge-map templates it replaced: 19)."""
+    from detectors.logos import _size, propose
+
+    rng = np.random.default_rng(5)
+    photos = sorted(shared("photos/eval").glob("*.jpg"))
+    near_top = 0
+    for i in range(24):
+        slug = MARKS[i % len(MARKS)]
+        width = float(np.exp(rng.uniform(np.log(48), np.log(220))))
+        image, placed = place_mark(load_rgb(photos[i % len(photos)]), icon_svg(slug), width, rng,
+                                   tilt=rng.uniform(0, 0.3))
+        image = degrade(image, rng)
+        ref = next(r for r in logo_detector.references if r.name == f"{slug}.svg")
+        w, h = ref.size
+        for H in logo_detector._distinct(ref, propose(image, [ref])[0])[:5]:
+            c = H @ [w / 2, h / 2, 1.0]
+            if (np.linalg.norm(c[:2] / c[2] - placed.quad.mean(axis=0)) < 0.3 * placed.width
+                    and 0.6 < _size(H, ref) / placed.width < 1.6):
+                near_top += 1
+                break
+    assert near_top >= 23
+
+
 def test_no_detection_on_logo_free_photos(logo_detector):
     rng = np.random.default_rng(3)
     images = [degrade(load_rgb(p), rng) for p in sorted(shared("photos/eval").glob("*.jpg"))]
