@@ -5,7 +5,7 @@ Two steps, each a handful of OpenCV calls over whole images:
 1. **Propose** where each reference may be by matching its coarse shape directly across the image, with no
    segmentation first (so marks touching a background of their own brightness, thin strokes, outlines and
    multi-part marks are proposed like any other). Every reference is drawn once per job as banks of
-   templates (``BANKS``): its silhouette (or its grey image, for a textured logo) 20 px on its longest side for
+   templates (``BANKS``): its silhouette (or its grey image, for a textured logo) 16 px on its longest side for
    logos up to 110 px, 32 px for larger ones (their levels are small, so a more telling template is cheap), at
    ``ROTATIONS`` rotations. The frame is resized to a pyramid (``SCALE_STEP`` apart) whose levels bring logos
    from ``MIN_LOGO`` px up to the whole frame to the bank's size; each level's colours are **whitened**: each
@@ -73,7 +73,7 @@ REF_SIDE = 256  # references are rendered/resized so their longest side is this
 # proposal template banks: (longest side of the templates, smallest and largest logo they propose, in pixels).
 # Small logos are matched with small templates over large levels; large logos, whose levels are small and cheap,
 # with larger, more telling templates.
-BANKS = ((20, 28, 110), (32, 110, float("inf")))
+BANKS = ((16, 28, 110), (32, 110, float("inf")))
 ROTATIONS = 12  # template rotations (every 30 degrees)
 SCALE_STEP = 1.25  # between pyramid levels
 MIN_LOGO = BANKS[0][1]  # smallest logo proposed (longest side, pixels); the benchmark's smallest band starts at 32
