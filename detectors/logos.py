@@ -28,8 +28,9 @@ Two steps, each a handful of OpenCV calls over whole images:
    quantised to a few colours, its regions matched to the references' large parts by their moment-normalised
    shapes. This finds large marks on strong texture (stripes, planks), and marks
    turned or tilted between the templates' steps.
-2. **Verify**: every keypoint and colour-region pose, and of the template poses the ``REFINE`` best by a cheap
-   quick check (the reference's correlation with the image sampled in its frame, both blurred; the ``SEARCHED``
+2. **Verify**: every keypoint pose, and of the template and colour-region poses the ``REFINE`` best by a cheap
+   quick check, and the best colour-region pose whatever its rank (the reference's correlation with the image
+   sampled in its frame, both blurred; the ``SEARCHED``
    best are first turned and scaled a little, ``SEARCH_ROTATIONS`` and ``SEARCH_SCALES``, to the best quick
    score, as a template pose is up to half a step off), is verified against the whole
    reference: the image is sampled in the reference's frame, the colour direction that best explains the
@@ -590,6 +591,15 @@ def quick_score(samples: np.ndarray, template: np.ndarray) -> float:
     return fit_score(blurred, cv2.GaussianBlur(template, (0, 0), QUICK_BLUR).ravel())[0]
 
 
+def best_with_a_region(ranked: list, count: int) -> list:
+    """The first ``count`` of the ranked (score, H, from a colour region) poses, and the best colour-region one if
+    none of those is: a region pose is precise but on strong texture clutter can outscore it."""
+    top = ranked[:count]
+    if not any(from_region for _, _, from_region in top):
+        top += [c for c in ranked[count:] if c[2]][:1]
+    return top
+
+
 def _sane(H: np.ndarray, w: int, h: int) -> bool:
     corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])[None]
     q = cv2.perspectiveTransform(corners, H)[0]
@@ -694,19 +704,21 @@ class LogoDetector:
 
     def _confirmed(self, pyr: ColourPyramid, ref: Reference, poses, fitted=(), shaped=()) -> list[Region]:
         """Quick-check the colour-region poses (``shaped``) and the strongest distinct template proposals of one
-        reference, refine and verify the REFINE best of them and every keypoint pose (``fitted``); one region
-        per place it is found."""
+        reference, refine and verify the REFINE best of them (and the best colour-region pose, whatever its rank:
+        on strong texture clutter can outscore it) and every keypoint pose (``fitted``); one region per place it
+        is found."""
         w, h = ref.size
         centre = np.array([w / 2, h / 2, 1.0])
-        checked = []  # (quick score, H)
-        for H in list(shaped) + self._distinct(ref, poses):
+        checked = []  # (quick score, H, from a colour region)
+        for H, from_region in [(H, True) for H in shaped] + [(H, False) for H in self._distinct(ref, poses)]:
             quick = self._quick(pyr, ref, H)
             if quick is not None:
-                checked.append((quick, H))
+                checked.append((quick, H, from_region))
         checked.sort(key=lambda c: -c[0])
-        searched = sorted((self._search(pyr, ref, H, quick) for quick, H in checked[:SEARCHED]), key=lambda c: -c[0])
+        searched = sorted(((*self._search(pyr, ref, H, quick), from_region)
+                           for quick, H, from_region in best_with_a_region(checked, SEARCHED)), key=lambda c: -c[0])
         kept = []  # (score, centre, size, H)
-        for H in list(fitted) + [H for _, H in searched[:REFINE]]:
+        for H in list(fitted) + [H for _, H, _ in best_with_a_region(searched, REFINE)]:
             if not _sane(H, w, h) or _size(H, ref) < SMALLEST_KEPT:
                 continue
             result = self._refine(pyr, ref, H)

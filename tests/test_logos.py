@@ -233,7 +233,8 @@ def test_small_blurred_thin_marks_are_found(tmp_path):
 def test_colour_regions_find_a_large_turned_tilted_mark_on_texture(tmp_path):
     """A large one-colour mark on strong texture (a wooden deck), turned halfway between two template rotations and
     tilted: the colour-region stage alone proposes a pose that verification confirms, on four random placements,
-    and the whole detector finds the mark each time. (The edge templates and keypoints alone found 1 of the 4.)"""
+    and the whole detector finds the mark each time. (Without this stage the whitened templates and keypoints find
+    3 of these 4 and 7 of 12 such placements; the edge-map templates before them found 1 of the 4.)"""
     from detectors.logos import ColourPyramid, LogoDetector
 
     for slug in ("infuse", "mailbox"):
