@@ -15,7 +15,7 @@ Two steps, each a handful of OpenCV calls over whole images:
    ``cv2.matchTemplate`` correlations), so a mark in any colour, or inverted, responds as its reference does,
    and a mark of low contrast on its background as strongly as a bold one; the strongest local maxima give poses
    (place, scale, rotation) of the whole logo. (Edge-map templates, the earlier method, proposed a pose near 371
-   of 432 bench marks among the six best checked; these propose 417.) The poses kept are the strongest
+   of 432 bench marks among the six best checked; these propose 413.) The poses kept are the strongest
    overall plus the strongest of every octave of logo size (so large logos are not crowded out by small-scale
    clutter), one per place and size.
    Beside them, **keypoints** propose poses of marks with corners and detail: SIFT keypoints of the frame
