@@ -26,8 +26,8 @@ Two steps, each a handful of OpenCV calls over whole images:
    straight to verification.
    And for one-colour marks, **colour regions** propose poses (``detectors/logo_regions.py``): the image
    quantised to a few colours, its regions matched to the references' large parts by their moment-normalised
-   shapes. This finds large marks on strong texture (stripes, planks), and marks
-   turned or tilted between the templates' steps.
+   shapes. This finds large marks on strong texture (stripes, planks), and marks turned or tilted between the
+   templates' steps.
 2. **Verify**: every keypoint pose, and of the template and colour-region poses the ``REFINE`` best by a cheap
    quick check, and the best colour-region pose whatever its rank (the reference's correlation with the image
    sampled in its frame, both blurred; the ``SEARCHED``
@@ -462,8 +462,8 @@ def match_level(channels: Sequence[np.ndarray], to_image: np.ndarray, banks: Seq
                 out: list[list[tuple[float, np.ndarray]]]) -> None:
     """Correlate every reference's templates over one prepared level; append the poses of their strongest local
     maxima to ``out`` (per reference). The response is the template's correlation with the best combination
-    of the whitened channels (the root of the sum of their squared correlations), over the window's root
-    size: about the correlation of the template with the mark, in any colour."""
+    of the whitened channels: the root of the sum of their squared correlations, divided by the root of the
+    template's area (each channel has unit variance), so about the correlation of the template with the mark."""
     height, width = channels[0].shape
     for ri, bank in enumerate(banks):
         for t in bank:
