@@ -28,13 +28,12 @@ Two steps, each a handful of OpenCV calls over whole images:
    quantised to a few colours, its regions matched to the references' large parts by their moment-normalised
    shapes. This finds large marks on strong texture (stripes, planks), and marks turned or tilted between the
    templates' steps.
-2. **Verify**: every keypoint pose, and of the template and colour-region poses the ``REFINE`` best by a cheap
-   quick check, and the best colour-region pose whatever its rank (the reference's correlation with the image
-   sampled in its frame, both blurred; the ``SEARCHED``
-   best are first turned and scaled a little, ``SEARCH_ROTATIONS`` and ``SEARCH_SCALES``, to the best quick
-   score, as a template pose is up to half a step off), is verified against the whole
-   reference: the image is sampled in the reference's frame, the colour direction that best explains the
-   reference is fitted (a mark printed in any colour, or inverted, fits as well as the original), the pose is
+2. **Verify**: every keypoint pose, the ``REFINE`` best template and colour-region poses by a cheap quick check
+   (the reference's correlation with the image sampled in its frame, both blurred; the ``SEARCHED`` best are
+   first turned and scaled a little, ``SEARCH_ROTATIONS`` and ``SEARCH_SCALES``, to the best quick score, as a
+   template pose is up to half a step off), and the best colour-region pose whatever its rank, is verified
+   against the whole reference: the image is sampled in the reference's frame, the colour direction that best
+   explains the reference is fitted (a mark printed in any colour, or inverted, fits as well as the original), the pose is
    refined to a homography by ECC alignment (which also takes up perspective; a refinement is kept only when
    it raises the score), and the pose is kept when the correlation of that projection with the reference
    reaches the job's ``logo_threshold`` and, for a one-colour mark, the logo's colour covers its silhouette.
