@@ -33,9 +33,9 @@ Two steps, each a handful of OpenCV calls over whole images:
    first turned and scaled a little, ``SEARCH_ROTATIONS`` and ``SEARCH_SCALES``, to the best quick score, as a
    template pose is up to half a step off), and the best colour-region pose whatever its rank, is verified
    against the whole reference: the image is sampled in the reference's frame, the colour direction that best
-   explains the reference is fitted (a mark printed in any colour, or inverted, fits as well as the original), the pose is
-   refined to a homography by ECC alignment (which also takes up perspective; a refinement is kept only when
-   it raises the score), and the pose is kept when the correlation of that projection with the reference
+   explains the reference is fitted (a mark printed in any colour, or inverted, fits as well as the original),
+   the pose is refined to a homography by ECC alignment (which also takes up perspective; a refinement is kept
+   only when it raises the score), and the pose is kept when the correlation of that projection with the reference
    reaches the job's ``logo_threshold`` and, for a one-colour mark, the logo's colour covers its silhouette.
    The reference is compared sharp and blurred (``VERIFY_BLURS``: a small mark in a blurred or compressed image
    is only as sharp as its capture; a blurred template fits clutter more easily, so it must score higher), and
