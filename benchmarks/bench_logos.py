@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from logo_scenes import coverage, degrade, icon_slugs, icon_svg, place_mark  # noqa: E402
+from logo_scenes import coverage, degrade, icon_slugs, icon_svg, place_mark, pose_near  # noqa: E402
 
 from detectors import logos as logos_module  # noqa: E402
 from detectors.logos import LogoDetector  # noqa: E402
@@ -43,16 +43,9 @@ def miss_reason(detector: LogoDetector, image: np.ndarray, slug: str, placed, co
     among those verified (and no keypoint pose near it), all of them rejected by verification, or a detection
     whose mask covers too little of it."""
     ref = next(r for r in detector.references if r.name == f"{slug}.svg")
-    truth_centre = placed.quad.mean(axis=0)
-    truth_size = placed.width
-    w, h = ref.size
-    centre = np.array([w / 2, h / 2, 1.0])
 
     def near(H: np.ndarray) -> bool:
-        c = H @ centre
-        size = logos_module._size(H, ref)
-        return (np.linalg.norm(c[:2] / c[2] - truth_centre) < 0.3 * truth_size
-                and 0.6 < size / truth_size < 1.6)
+        return pose_near(H, ref, placed)
 
     if cover > 0:
         return "coverage < 95%"

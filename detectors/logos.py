@@ -594,7 +594,7 @@ def best_with_a_region(ranked: list, count: int) -> list:
     """The first ``count`` of the ranked (score, H, from a colour region) poses, and the best colour-region one if
     none of those is: a region pose is precise but on strong texture clutter can outscore it."""
     top = ranked[:count]
-    if not any(from_region for _, _, from_region in top):
+    if not any(c[2] for c in top):
         top += [c for c in ranked[count:] if c[2]][:1]
     return top
 

@@ -90,6 +90,17 @@ def place_mark(photo: np.ndarray, svg: bytes, width: float, rng: np.random.Gener
     return np.clip(out + 0.5, 0, 255).astype(np.uint8), Placed(truth, float(width), quad)
 
 
+def pose_near(H: np.ndarray, ref, placed: Placed) -> bool:
+    """Whether the pose H (reference pixels -> image) of the detector's reference ``ref`` is near the composited
+    mark: its centre within 0.3 of the mark's width of the mark's centre, its size 0.6-1.6 times the mark's."""
+    from detectors.logos import _size
+
+    w, h = ref.size
+    c = H @ [w / 2, h / 2, 1.0]
+    return (bool(np.linalg.norm(c[:2] / c[2] - placed.quad.mean(axis=0)) < 0.3 * placed.width)
+            and 0.6 < _size(H, ref) / placed.width < 1.6)
+
+
 def degrade(image: np.ndarray, rng: np.random.Generator, blur: float | None = None, noise: float | None = None,
             quality: int | None = None) -> np.ndarray:
     """Blur (Gaussian sigma), noise (sigma in grey levels) and JPEG (quality), random where None."""
