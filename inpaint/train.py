@@ -1,28 +1,36 @@
-"""Self-supervised RFR-Net training: crops of a folder of images (and synthetic scanned pages), masks drawn on
-the fly, the official losses; ``redact train`` is the command line.
+"""Self-supervised RFR-Net training for one domain (``photo`` or ``page``), sized for a CPU; ``redact train`` is
+the command line.
 
-Samples. Photos: a random image of the folder, scaled by a random factor (scale jitter), a random crop of
-``size`` px, a random horizontal flip, a mask from ``inpaint.masks.random_mask``; target = the crop. Pages (share
-``docs`` of the batches, when ``redact.synthdocs`` is importable): a synthetic scanned page, crops around its
-personal data; half of them masked over that data's boxes with the page scanned *without* it as the target
-(the fill a redaction needs: paper, not made-up text), half with random masks over the page itself.
+Samples.
 
-Losses (the official weights): valid L1 x1, hole L1 x6, perceptual x0.05, style x120, total variation x0.1.
-The perceptual and style terms need VGG16 features and no pretrained VGG16 can be had offline, so the
-substitute is the same VGG16 slice (conv1_1 .. conv3_3, the three pooled outputs the official loss uses) with
-fixed, seeded random weights (Kaiming init, seed 0) and frozen. Random convolutional features keep the texture
-statistics Gram-matrix losses compare (Ustyuzhaninov et al., "Texture synthesis using shallow convolutional
-networks with random filters", 2016); they are weaker than trained ones at judging content. ``--finetune``
-freezes BatchNorm (statistics and affine) and lowers the learning rate from 2e-4 to 5e-5, as the authors do
-against colour shifts. On CUDA: bf16 autocast (fp16 with a gradient scaler where bf16 is missing),
-channels_last. Checkpoints (``inpaint.checkpoint`` format, official-compatible) every ``save_every`` steps and
-at the end, ``--resume`` continues one (weights, optimiser, step); progress on the terminal, one JSON line of
-losses per ``log_every`` steps in ``train_log.jsonl``.
+* ``photo``: a random image of the folder (decoded once, kept in memory), scaled by a random factor (scale
+  jitter), a random crop of ``size`` px, a random flip, a hole from ``inpaint.masks.random_mask`` (face-sized
+  ellipses, boxes, words, lines, strokes, streaks); target = the crop.
+* ``page``: crops of synthetic scanned pages (``redact.synthdocs``) rendered into an in-memory cache of
+  ``PAGE_CACHE`` pages when the run starts and renewed one page at a time as it goes (rendering never starves
+  the network), plus crops of the real scans in the data folder. Half of the synthetic crops are masked over
+  their personal data's boxes with the page scanned *without* it as the target (a removed name becomes paper
+  with the page's tint and noise; a rule through the hole continues), the rest get random holes over the page.
+
+Losses. Valid L1 x1, hole L1 x6 and total variation x0.1 (the official weights of those terms). The official
+perceptual (x0.05) and style (x120) terms need VGG16 features; no pretrained VGG16 can be had offline, and the
+substitute (the same VGG16 slice with seeded random weights, ``RandomVGGFeatures``) cost more than half of each
+step on this CPU and left colour blotches and grid texture early on (two 30-minute probes, issue 18), so they
+are off unless ``vgg=True``.
+
+Precision and layout: bf16 autocast where the device has native bf16 (CUDA, or a CPU with AVX512-BF16 / AMX:
+``inpaint.rfrnet.autocast_dtype``), fp16 with a gradient scaler on older CUDA; channels_last everywhere.
+
+Runs are resumable and accountable: checkpoints (``inpaint.checkpoint`` format, official-compatible) every
+``save_every`` steps, at the end, after ``minutes`` of wall time and on SIGINT/SIGTERM; each carries the
+cumulative images seen and CPU hours, so the log of a model is one learning curve across runs. ``--finetune``
+freezes BatchNorm (statistics and affine) at the lower learning rate, the authors' fix for colour shifts.
 """
 from __future__ import annotations
 
 import json
 import math
+import signal
 import time
 from pathlib import Path
 
@@ -33,11 +41,17 @@ import torch.nn as nn
 
 from inpaint.checkpoint import load_into, read_checkpoint, save_checkpoint, width_of
 from inpaint.masks import random_mask
-from inpaint.rfrnet import OFFICIAL_WIDTH, RFRNet
+from inpaint.rfrnet import OFFICIAL_WIDTH, RFRNet, autocast_dtype
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-LOSS_WEIGHTS = {"valid": 1.0, "hole": 6.0, "perceptual": 0.05, "style": 120.0, "tv": 0.1}
+DOMAINS = ("photo", "page")
+LOSS_WEIGHTS = {"valid": 1.0, "hole": 6.0, "tv": 0.1}
+VGG_WEIGHTS = {"perceptual": 0.05, "style": 120.0}
 LR, FINETUNE_LR = 2e-4, 5e-5
+PAGE_CACHE = 24  # synthetic pages held in memory
+PAGE_DPI = 150  # pages are rendered at this resolution (a 300 dpi scan is filled at about this scale)
+CROPS_PER_PAGE = 64  # a cached page is replaced after this many crops were drawn from the cache
+SCAN_SHARE = 0.15  # share of page samples cropped from the real scans of the data folder
 
 
 # -- data ------------------------------------------------------------------------------------------------------
@@ -66,7 +80,7 @@ def photo_crop(rng: np.random.Generator, image: np.ndarray, size: int) -> np.nda
 
 
 def load_synthdocs():
-    """``redact.synthdocs.generate_page``, or None when that module is not there (yet)."""
+    """``redact.synthdocs.generate_page``, or None when that module is not there."""
     try:
         from redact.synthdocs import generate_page
     except ImportError:
@@ -74,64 +88,73 @@ def load_synthdocs():
     return generate_page
 
 
-def page_samples(rng: np.random.Generator, generate_page, size: int, count: int, dpi: int = 150):
-    """(input image, target, hole mask) crops of one synthetic page: half over its personal data, half random."""
-    page = generate_page(rng, dpi)
+def box_mask(boxes, x: int, y: int, size: int, pad: int = 2) -> np.ndarray:
+    """The hole (bool) covering ``boxes`` (page pixels, grown by ``pad``) inside the crop at (x, y)."""
+    mask = np.zeros((size, size), bool)
+    for bx0, by0, bx1, by1 in boxes:
+        mask[max(0, int(by0 - y - pad)):max(0, int(by1 - y + pad)),
+             max(0, int(bx0 - x - pad)):max(0, int(bx1 - x + pad))] = True
+    return mask
+
+
+def page_sample(rng: np.random.Generator, page, size: int):
+    """(input, target, hole) from one synthetic page: over its personal data (target: the page without it) or
+    a random hole over the page itself, half and half."""
     h, w = page.image.shape[:2]
     boxes = [b for it in page.items for b in it.boxes]
-    out = []
-    for i in range(count):
-        if boxes and i % 2 == 0:
-            x0, y0, x1, y1 = boxes[int(rng.integers(len(boxes)))]
-            cx, cy = (x0 + x1) / 2 + rng.uniform(-size / 4, size / 4), (y0 + y1) / 2 + rng.uniform(-size / 4, size / 4)
-            x, y = int(np.clip(cx - size / 2, 0, w - size)), int(np.clip(cy - size / 2, 0, h - size))
-            mask = np.zeros((size, size), np.uint8)
-            for bx0, by0, bx1, by1 in boxes:
-                pad = 2
-                mask[max(0, int(by0 - y - pad)):max(0, int(by1 - y + pad)),
-                     max(0, int(bx0 - x - pad)):max(0, int(bx1 - x + pad))] = 1
-            if not mask.any() or mask.all():
-                mask = random_mask(rng, size, size).astype(np.uint8)
-            out.append((page.image[y:y + size, x:x + size], page.clean[y:y + size, x:x + size], mask.astype(bool)))
-        else:
-            x, y = int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
-            crop = page.image[y:y + size, x:x + size]
-            out.append((crop, crop, random_mask(rng, size, size)))
-    return out
+    if boxes and rng.random() < 0.5:
+        x0, y0, x1, y1 = boxes[int(rng.integers(len(boxes)))]
+        cx, cy = (x0 + x1) / 2 + rng.uniform(-size / 4, size / 4), (y0 + y1) / 2 + rng.uniform(-size / 4, size / 4)
+        x, y = int(np.clip(cx - size / 2, 0, w - size)), int(np.clip(cy - size / 2, 0, h - size))
+        hole = box_mask(boxes, x, y, size, pad=int(rng.integers(1, 5)))
+        if hole.any() and not hole.all():
+            return page.image[y:y + size, x:x + size], page.clean[y:y + size, x:x + size], hole
+    x, y = int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
+    crop = page.image[y:y + size, x:x + size]
+    return crop, crop, random_mask(rng, size, size)
 
 
-class Samples(torch.utils.data.IterableDataset):
-    """Endless (image, target, known mask) float tensors; each worker draws with its own seed."""
+class PageSource:
+    """Synthetic pages in memory, one replaced every ``CROPS_PER_PAGE`` crops, plus the real scans given."""
 
-    def __init__(self, images: list[Path], size: int, docs: float, seed: int):
-        self.images, self.size, self.docs, self.seed = images, size, docs, seed
+    def __init__(self, rng: np.random.Generator, scans: list[np.ndarray], size: int, generate_page=None):
+        self.rng, self.size, self.scans = rng, size, [s for s in scans if min(s.shape[:2]) >= size]
+        self.generate_page = generate_page or load_synthdocs()
+        if self.generate_page is None:
+            raise RuntimeError("page training needs redact.synthdocs")
+        self.pages = [self.generate_page(rng, PAGE_DPI) for _ in range(PAGE_CACHE)]
+        self.drawn = 0
 
-    def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng([self.seed, info.id if info else 0, int(time.time_ns() % 2**31)])
-        generate_page = load_synthdocs() if self.docs > 0 else None
-        cache: dict[int, np.ndarray] = {}
-        pending: list = []
-        while True:
-            if generate_page is not None and (pending or not self.images or rng.random() < self.docs):
-                if not pending:
-                    pending = page_samples(rng, generate_page, self.size, 8)
-                image, target, hole = pending.pop()
-            else:
-                if not self.images:
-                    raise RuntimeError("no training images and no synthetic documents")
-                k = int(rng.integers(len(self.images)))
-                if k not in cache:
-                    img = read_rgb(self.images[k])
-                    if img is None:
-                        continue
-                    if len(cache) < 512:
-                        cache[k] = img
-                else:
-                    img = cache[k]
-                target = photo_crop(rng, img, self.size)
-                image, hole = target, random_mask(rng, self.size, self.size)
-            yield (_chw(image), _chw(target), torch.from_numpy((~hole)[None].astype(np.float32)))
+    def sample(self):
+        rng = self.rng
+        if self.scans and rng.random() < SCAN_SHARE:
+            crop = photo_crop(rng, self.scans[int(rng.integers(len(self.scans)))], self.size)
+            return crop, crop, random_mask(rng, self.size, self.size)
+        self.drawn += 1
+        if self.drawn % CROPS_PER_PAGE == 0:
+            self.pages[int(rng.integers(len(self.pages)))] = self.generate_page(rng, PAGE_DPI)
+        return page_sample(rng, self.pages[int(rng.integers(len(self.pages)))], self.size)
+
+
+class PhotoSource:
+    """Crops of a folder's photos, each decoded once."""
+
+    def __init__(self, rng: np.random.Generator, photos: list[np.ndarray], size: int):
+        if not photos:
+            raise RuntimeError("no training images")
+        self.rng, self.photos, self.size = rng, photos, size
+
+    def sample(self):
+        target = photo_crop(self.rng, self.photos[int(self.rng.integers(len(self.photos)))], self.size)
+        return target, target, random_mask(self.rng, self.size, self.size)
+
+
+def batches(source, batch_size: int):
+    """Endless (image, target, known mask) float tensors of ``batch_size`` samples."""
+    while True:
+        items = [source.sample() for _ in range(batch_size)]
+        yield (torch.stack([_chw(i) for i, _, _ in items]), torch.stack([_chw(t) for _, t, _ in items]),
+               torch.stack([torch.from_numpy((~h)[None].astype(np.float32)) for _, _, h in items]))
 
 
 def _chw(a: np.ndarray) -> torch.Tensor:
@@ -180,21 +203,25 @@ def gram(f: torch.Tensor) -> torch.Tensor:
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 
 
-def inpainting_losses(out, target, known, features: nn.Module) -> dict[str, torch.Tensor]:
-    """The official loss terms (unweighted): valid/hole L1, perceptual, style, TV."""
+def inpainting_losses(out, target, known, features: nn.Module | None = None) -> dict[str, torch.Tensor]:
+    """The loss terms (unweighted): valid/hole L1 and TV, plus perceptual and style when ``features`` is given."""
     comp = out * (1 - known) + target * known
-    f_t, f_o, f_c = features(target), features(out), features(comp)
-    perceptual = sum((a - b).abs().mean() + (a - c).abs().mean() for a, b, c in zip(f_t, f_o, f_c))
-    style = sum((gram(a) - gram(b)).abs().mean() + (gram(a) - gram(c)).abs().mean() for a, b, c in zip(f_t, f_o, f_c))
     hole_comp = comp * (1 - known)
     tv = (hole_comp[:, :, 1:] - hole_comp[:, :, :-1]).abs().mean() + \
          (hole_comp[:, :, :, 1:] - hole_comp[:, :, :, :-1]).abs().mean()
-    return {"valid": ((target - out).abs() * known).mean(), "hole": ((target - out).abs() * (1 - known)).mean(),
-            "perceptual": perceptual, "style": style, "tv": tv}
+    terms = {"valid": ((target - out).abs() * known).mean(), "hole": ((target - out).abs() * (1 - known)).mean(),
+             "tv": tv}
+    if features is not None:
+        f_t, f_o, f_c = features(target), features(out), features(comp)
+        terms["perceptual"] = sum((a - b).abs().mean() + (a - c).abs().mean() for a, b, c in zip(f_t, f_o, f_c))
+        terms["style"] = sum((gram(a) - gram(b)).abs().mean() + (gram(a) - gram(c)).abs().mean()
+                             for a, b, c in zip(f_t, f_o, f_c))
+    return terms
 
 
 def total_loss(terms: dict[str, torch.Tensor]) -> torch.Tensor:
-    return sum(LOSS_WEIGHTS[k] * v.float() for k, v in terms.items())
+    weights = {**LOSS_WEIGHTS, **VGG_WEIGHTS}
+    return sum(weights[k] * v.float() for k, v in terms.items())
 
 
 def train_step(model, optimizer, features, image, target, known, amp_dtype=None, scaler=None):
@@ -216,11 +243,48 @@ def train_step(model, optimizer, features, image, target, known, amp_dtype=None,
 
 # -- the loop --------------------------------------------------------------------------------------------------
 
-def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: int = 6, size: int = 256,
+class StopFlag:
+    """Set by SIGINT / SIGTERM while training, so the loop saves its checkpoint and ends cleanly."""
+
+    def __init__(self):
+        self.set = False
+
+    def __enter__(self):
+        self.previous = {s: signal.signal(s, self._stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _stop(self, *_):
+        self.set = True
+
+    def __exit__(self, *_):
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+
+def make_source(domain: str, data_dir: Path | None, size: int, rng: np.random.Generator):
+    from redact.errors import UsageError
+
+    paths = list_images(data_dir) if data_dir is not None else []
+    images = [img for img in (read_rgb(p) for p in paths) if img is not None]
+    if domain == "photo":
+        if not images:
+            raise UsageError(f"no training images in {data_dir}")
+        return PhotoSource(rng, images, size)
+    if load_synthdocs() is None:
+        raise UsageError("--domain page needs redact.synthdocs")
+    return PageSource(rng, images, size)
+
+
+def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: int = 8, size: int = 128,
           width: int = OFFICIAL_WIDTH, finetune: bool = False, lr: float | None = None, init: Path | None = None,
-          resume: Path | None = None, docs: float = 0.0, device: str = "cpu", workers: int = 0, seed: int = 0,
-          save_every: int = 1000, log_every: int = 50, half: bool = False, console=None) -> dict:
-    """Train (or fine-tune) and write ``out_dir/latest.pth`` (+ ``final.pth``). Returns a summary dict."""
+          resume: Path | None = None, domain: str = "photo", device: str = "cpu", seed: int = 0,
+          save_every: int = 500, log_every: int = 50, half: bool = False, minutes: float | None = None,
+          vgg: bool = False, console=None) -> dict:
+    """Train (or fine-tune) and write ``out_dir/latest.pth`` (+ ``final.pth``). Returns a summary dict.
+
+    Stops after ``steps`` steps, after ``minutes`` of wall time, or on SIGINT / SIGTERM, whichever comes first,
+    and always saves.
+    """
     from redact.console import Console
     from redact.errors import UsageError
 
@@ -229,64 +293,65 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     out_dir.mkdir(parents=True, exist_ok=True)
     if size % 16:
         raise UsageError(f"--size must be a multiple of 16, not {size}")
-    images = list_images(data_dir) if data_dir is not None else []
-    if docs > 0 and load_synthdocs() is None:
-        console.warn("redact.synthdocs is not available: training on the image folder only")
-        docs = 0.0
-    if not images and docs <= 0:
-        raise UsageError(f"no training images in {data_dir} (and no synthetic documents asked for)")
-    torch.manual_seed(seed)
-    dev = torch.device(device)
-    start = 0
+    if domain not in DOMAINS:
+        raise UsageError(f"--domain must be one of {', '.join(DOMAINS)}, not {domain!r}")
     ckpt = read_checkpoint(resume) if resume else (read_checkpoint(init) if init else None)
+    progress = dict((ckpt or {}).get("progress", {})) if ckpt else {}
+    start = int(ckpt.get("n_iter", 0)) if resume else 0
+    torch.manual_seed(seed + start)
+    rng = np.random.default_rng([seed, start])
+    source = make_source(domain, data_dir, size, rng)
+    dev = torch.device(device)
     if ckpt is not None:
         width = width_of(ckpt["generator"])
     model = RFRNet(width)
     if ckpt is not None:
         load_into(model, ckpt["generator"], str(resume or init))
-    model.to(dev)
-    if dev.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model.to(dev).to(memory_format=torch.channels_last)
     model.train(True, finetune=finetune)
     lr = lr or (FINETUNE_LR if finetune else LR)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
     if resume and "optimizer_G" in ckpt:
         try:
             optimizer.load_state_dict(ckpt["optimizer_G"])
+            for group in optimizer.param_groups:
+                group["lr"] = lr
         except ValueError as exc:  # e.g. resumed with --finetune: a different parameter set
             console.warn(f"optimizer state not resumed ({exc})")
-        start = int(ckpt.get("n_iter", 0))
-    features = RandomVGGFeatures().to(dev)
-    amp_dtype = None
-    if dev.type == "cuda":
-        amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    features = RandomVGGFeatures().to(dev) if vgg else None
+    amp_dtype = autocast_dtype(dev)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-    loader = torch.utils.data.DataLoader(Samples(images, size, docs, seed + start), batch_size=batch_size,
-                                         num_workers=workers, pin_memory=dev.type == "cuda")
+    seen0, cpu0 = int(progress.get("images_seen", 0)), float(progress.get("cpu_hours", 0.0))
+    t0, c0, seen = time.perf_counter(), time.process_time(), 0
+    recipe = {"domain": domain, "size": size, "batch_size": batch_size, "lr": lr, "finetune": finetune,
+              "vgg": vgg, "precision": str(amp_dtype).replace("torch.", "") if amp_dtype else "fp32"}
+
+    def extra():
+        return {"train": recipe, "progress": {"images_seen": seen0 + seen,
+                                              "cpu_hours": round(cpu0 + (time.process_time() - c0) / 3600, 4)}}
+
     log_path = out_dir / "train_log.jsonl"
     history, acc, n_acc = [], {}, 0
-    t0, seen = time.perf_counter(), 0
     latest = out_dir / "latest.pth"
     step = start
-    with console.progress(total=steps, desc="train", unit="step", leave=True) as bar, open(log_path, "a") as log:
-        for image, target, known in loader:
-            if step >= start + steps:
-                break
-            image, target, known = image.to(dev), target.to(dev), known.to(dev)
-            if dev.type == "cuda":
-                image = image.contiguous(memory_format=torch.channels_last)
+    deadline = t0 + minutes * 60 if minutes else math.inf
+    with StopFlag() as stop, console.progress(total=steps, desc=f"train {domain}", unit="step", leave=True) as bar, \
+            open(log_path, "a") as log:
+        for image, target, known in batches(source, batch_size):
+            image, target, known = (t.to(dev).contiguous(memory_format=torch.channels_last)
+                                    for t in (image, target, known))
             terms, loss = train_step(model, optimizer, features, image, target, known, amp_dtype, scaler)
             step += 1
             seen += image.shape[0]
             for k, v in terms.items():
-                acc[k] = acc.get(k, 0.0) + float(v.detach())
-            acc["total"] = acc.get("total", 0.0) + float(loss.detach())
+                acc[k] = acc.get(k, 0.0) + float(v)
+            acc["total"] = acc.get("total", 0.0) + float(loss)
             n_acc += 1
             bar.update(1)
-            if step % log_every == 0 or step == start + steps:
-                rec = {"step": step, **{k: round(v / n_acc, 6) for k, v in acc.items()},
-                       "images_per_s": round(seen / (time.perf_counter() - t0), 2), "lr": lr}
+            done = step >= start + steps or time.perf_counter() >= deadline or stop.set
+            if step % log_every == 0 or done:
+                rec = {"step": step, **extra()["progress"], **{k: round(v / n_acc, 6) for k, v in acc.items()},
+                       "images_per_s": round(seen / (time.perf_counter() - t0), 2), **recipe}
                 history.append(rec)
                 log.write(json.dumps(rec) + "\n")
                 log.flush()
@@ -294,9 +359,12 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
                 console.info(f"step {step}: loss {rec['total']:.4f} (hole L1 {rec['hole']:.4f}, "
                              f"valid L1 {rec['valid']:.4f}), {rec['images_per_s']} img/s")
                 acc, n_acc = {}, 0
+            if done:
+                break
             if step % save_every == 0:
-                save_checkpoint(latest, model, optimizer, step, extra={"train": {"size": size, "docs": docs}})
-    digest = save_checkpoint(latest, model, optimizer, step, extra={"train": {"size": size, "docs": docs}})
+                save_checkpoint(latest, model, optimizer, step, extra=extra())
+    digest = save_checkpoint(latest, model, optimizer, step, extra=extra())
     final = out_dir / "final.pth"
-    save_checkpoint(final, model, None, step, half=half)
-    return {"steps": step, "checkpoint": str(latest), "weights": str(final), "sha256": digest, "history": history}
+    save_checkpoint(final, model, None, step, half=half, extra=extra())
+    return {"steps": step, "checkpoint": str(latest), "weights": str(final), "sha256": digest, "history": history,
+            **extra()["progress"]}

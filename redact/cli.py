@@ -313,33 +313,42 @@ def inpaint_cmd(image, mask, mask_dir, out, audit_path, log_json, **options):
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for checkpoints (latest.pth, final.pth) and train_log.jsonl.")
+@click.option("--domain", default="photo", show_default=True, type=click.Choice(["photo", "page"]),
+              help="photo: crops of the images under DATA_DIR; page: synthetic scanned pages plus crops of the "
+                   "scans under DATA_DIR.")
 @click.option("--steps", default=1000, show_default=True, help="Optimiser steps to run (after a resumed step).")
-@click.option("--batch-size", default=6, show_default=True)
-@click.option("--size", default=256, show_default=True, help="Crop side in pixels (a multiple of 16).")
-@click.option("--width", default=64, show_default=True, help="Network width: 64 official, 32 narrow.")
-@click.option("--docs", default=0.0, show_default=True, help="Share of samples from synthetic scanned pages.")
+@click.option("--minutes", default=None, type=float, help="Stop (and save) after this much wall time.")
+@click.option("--batch-size", default=8, show_default=True)
+@click.option("--size", default=128, show_default=True, help="Crop side in pixels (a multiple of 16).")
+@click.option("--width", default=32, show_default=True, help="Network width: 64 official, 32 narrow.")
 @click.option("--finetune", is_flag=True, help="Freeze BatchNorm and use the lower learning rate (5e-5).")
 @click.option("--lr", default=None, type=float, help="Learning rate (default 2e-4, 5e-5 with --finetune).")
+@click.option("--vgg", is_flag=True, help="Add the official perceptual and style terms (random-weight VGG16).")
 @click.option("--init", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Start from these weights (ours or the official format).")
 @click.option("--resume", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Continue this checkpoint: weights, optimiser and step.")
+              help="Continue this checkpoint: weights, optimiser, step, images seen and CPU hours.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
-@click.option("--workers", default=2, show_default=True, help="Data loading processes.")
-@click.option("--save-every", default=1000, show_default=True)
+@click.option("--threads", default=None, type=int, help="CPU threads for the network (default: all).")
+@click.option("--save-every", default=500, show_default=True)
 @click.option("--log-every", default=50, show_default=True)
 @click.option("--half", is_flag=True, help="Write final.pth in float16 (the narrow net then fits in 16 MiB).")
 @click.option("--seed", default=0, show_default=True)
 @handle_errors
-def train_cmd(data_dir, out_dir, steps, batch_size, size, width, docs, finetune, lr, init, resume, device, workers,
-              save_every, log_every, half, seed):
-    """Train RFR-Net on the images under DATA_DIR (and synthetic pages with --docs); masks are drawn on the fly."""
+def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width, finetune, lr, vgg, init, resume,
+              device, threads, save_every, log_every, half, seed):
+    """Train RFR-Net for one domain; masks are drawn on the fly. Stops cleanly on Ctrl-C or SIGTERM."""
+    import torch
+
     from inpaint.train import train
     from redact.device import resolve_device
 
-    summary = train(data_dir, out_dir, steps, batch_size, size, width, finetune, lr, init, resume, docs,
-                    resolve_device(device), workers, seed, save_every, log_every, half, Console(verbose=True))
-    click.echo(f"{summary['steps']} steps; weights: {summary['weights']} (sha256 {summary['sha256'][:12]})")
+    if threads:
+        torch.set_num_threads(threads)
+    summary = train(data_dir, out_dir, steps, batch_size, size, width, finetune, lr, init, resume, domain,
+                    resolve_device(device), seed, save_every, log_every, half, minutes, vgg, Console(verbose=True))
+    click.echo(f"{summary['steps']} steps, {summary['images_seen']} images seen, {summary['cpu_hours']} CPU hours; "
+               f"weights: {summary['weights']} (sha256 {summary['sha256'][:12]})")
 
 
 @main.command("eval", context_settings=CONTEXT)
