@@ -9,6 +9,7 @@ fails loudly with ``CheckpointError``; there is no fallback to random weights.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from inpaint.base import InpaintError
 from inpaint.rfrnet import RFRNet
 
 FORMAT = "redact-rfrnet/1"
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MANIFEST = "weights.json"  # {domain: {"file": name, "sha256": digest of the file's bytes}}
 
 
 class CheckpointError(InpaintError):
@@ -117,3 +120,45 @@ def save_checkpoint(path: str | os.PathLike, model: RFRNet, optimizer=None, n_it
     torch.save(ckpt, tmp)
     os.replace(tmp, path)
     return digest
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def shipped_weights(folder: Path = WEIGHTS_DIR) -> dict[str, Path]:
+    """{domain: path} of the weights that ship with redact (``inpaint/weights``), each file checked against the
+    sha256 its manifest records; a file that differs raises CheckpointError. Empty when none ship."""
+    manifest = Path(folder) / MANIFEST
+    if not manifest.is_file():
+        return {}
+    out = {}
+    for domain, entry in json.loads(manifest.read_text()).items():
+        path = Path(folder) / entry["file"]
+        if not path.is_file() or file_digest(path) != entry["sha256"]:
+            raise CheckpointError(f"shipped RFR-Net weights {path} are missing or fail their sha256 check "
+                                  "(reinstall redact)")
+        out[domain] = path
+    return out
+
+
+def ship(source: str | os.PathLike, domain: str, folder: Path = WEIGHTS_DIR) -> Path:
+    """Copy a float16 checkpoint in as the shipped ``domain`` model and record its sha256 in the manifest."""
+    ckpt = read_checkpoint(source)
+    if any(v.dtype == torch.float32 for v in ckpt["generator"].values()) or "optimizer_G" in ckpt:
+        raise CheckpointError(f"{source}: only float16 weights without optimiser state ship (redact train --half)")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{domain}.pth"
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(Path(source).read_bytes())
+    os.replace(tmp, target)
+    manifest = folder / MANIFEST
+    entries = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    entries[domain] = {"file": target.name, "sha256": file_digest(target)}
+    manifest.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    return target

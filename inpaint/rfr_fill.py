@@ -15,9 +15,10 @@ known area by 81 px per side at the network's input scale (``inpaint.rfrnet.reac
    for another pass over the partly filled image; after the last pass OpenCV Telea closes what is left, so no
    grey unfilled centre can reach the output.
 
-Weights: none ship with redact (no GPU was available to train them). ``weights`` is a checkpoint path (ours or
-the official format), a dict ``{"page": path, "photo": path}`` or the string ``"page=PATH,photo=PATH"``;
-without weights the style refuses to start.
+Weights: by default the models that ship in ``inpaint/weights`` (``page`` for document pages, ``photo`` for
+photos and video frames; trained on a CPU, see their model cards there), each checked against the sha256 of
+its manifest. ``weights`` overrides them: a checkpoint path (ours or the official format), a dict
+``{"page": path, "photo": path}`` or the string ``"page=PATH,photo=PATH"``.
 """
 from __future__ import annotations
 
@@ -36,13 +37,17 @@ SAFE_REACH = 60.0  # px at network scale (of the 81 the network reaches), leaves
 CONTEXT = 64  # tile margin around a core; >= SAFE_REACH so a hole pixel's nearest known pixel is in its tile
 GROUP_DILATE = 8  # holes closer than 2 x this share a region
 MAX_PASSES = 3
-NO_WEIGHTS = ("--style inpaint needs RFR-Net weights and redact ships none: give --weights PATH (a checkpoint "
+NO_WEIGHTS = ("--style inpaint needs RFR-Net weights and none are installed: give --weights PATH (a checkpoint "
               "from `redact train` or the official RFR-Net release), or use --style telea")
 
 
 def parse_weights(weights) -> dict[str, str]:
-    """``{domain or "*": path}`` from a path, a dict, or "page=PATH,photo=PATH"."""
-    if weights is None or weights == "" or weights == {}:
+    """``{domain or "*": path}`` from a path, a dict, or "page=PATH,photo=PATH"; None: the shipped weights."""
+    if weights is None or weights == "":
+        from inpaint.checkpoint import shipped_weights
+
+        weights = shipped_weights()
+    if weights == {}:
         raise InpaintError(NO_WEIGHTS)
     if isinstance(weights, dict):
         bad = set(weights) - {"page", "photo", "*"}

@@ -7,7 +7,7 @@ Samples.
   jitter), a random crop of ``size`` px, a random flip, a hole from ``inpaint.masks.random_mask`` (face-sized
   ellipses, boxes, words, lines, strokes, streaks); target = the crop.
 * ``page``: crops of synthetic scanned pages (``redact.synthdocs``) rendered into an in-memory cache of
-  ``PAGE_CACHE`` pages when the run starts and renewed one page at a time as it goes (rendering never starves
+  ``PAGE_CACHE`` pages (each at 150, 200 or 300 dpi) when the run starts and renewed one page at a time as it goes (rendering never starves
   the network), plus crops of the real scans in the data folder. Half of the synthetic crops are masked over
   their personal data's boxes with the page scanned *without* it as the target (a removed name becomes paper
   with the page's tint and noise; a rule through the hole continues), the rest get random holes over the page.
@@ -23,7 +23,9 @@ Precision and layout: bf16 autocast where the device has native bf16 (CUDA, or a
 
 Runs are resumable and accountable: checkpoints (``inpaint.checkpoint`` format, official-compatible) every
 ``save_every`` steps, at the end, after ``minutes`` of wall time and on SIGINT/SIGTERM; each carries the
-cumulative images seen and CPU hours, so the log of a model is one learning curve across runs. ``--finetune``
+cumulative images seen and CPU hours, so the log of a model is one learning curve across runs. A run resumed
+from weights without an optimiser state (the shipped float16 files) keeps the step and those counts and ramps
+the learning rate up over ``WARMUP_STEPS`` steps, as a fresh Adam state would otherwise jolt the weights. ``--finetune``
 freezes BatchNorm (statistics and affine) at the lower learning rate, the authors' fix for colour shifts.
 """
 from __future__ import annotations
@@ -48,8 +50,9 @@ DOMAINS = ("photo", "page")
 LOSS_WEIGHTS = {"valid": 1.0, "hole": 6.0, "tv": 0.1}
 VGG_WEIGHTS = {"perceptual": 0.05, "style": 120.0}
 LR, FINETUNE_LR = 2e-4, 5e-5
+WARMUP_STEPS = 100  # linear learning-rate ramp whenever the run starts without a saved optimiser state
 PAGE_CACHE = 24  # synthetic pages held in memory
-PAGE_DPI = 150  # pages are rendered at this resolution (a 300 dpi scan is filled at about this scale)
+PAGE_DPIS = (150, 200, 300)  # each cached page at one of these (PDFs are rendered at 200 dpi, scans are 150-300)
 CROPS_PER_PAGE = 64  # a cached page is replaced after this many crops were drawn from the cache
 SCAN_SHARE = 0.15  # share of page samples cropped from the real scans of the data folder
 
@@ -88,9 +91,9 @@ def load_synthdocs():
     return generate_page
 
 
-def box_mask(boxes, x: int, y: int, size: int, pad: int = 2) -> np.ndarray:
-    """The hole (bool) covering ``boxes`` (page pixels, grown by ``pad``) inside the crop at (x, y)."""
-    mask = np.zeros((size, size), bool)
+def box_mask(boxes, x: int, y: int, shape: tuple[int, int], pad: int = 2) -> np.ndarray:
+    """The hole (bool, ``shape``) covering ``boxes`` (page pixels, grown by ``pad``) inside the crop at (x, y)."""
+    mask = np.zeros(shape, bool)
     for bx0, by0, bx1, by1 in boxes:
         mask[max(0, int(by0 - y - pad)):max(0, int(by1 - y + pad)),
              max(0, int(bx0 - x - pad)):max(0, int(bx1 - x + pad))] = True
@@ -106,7 +109,7 @@ def page_sample(rng: np.random.Generator, page, size: int):
         x0, y0, x1, y1 = boxes[int(rng.integers(len(boxes)))]
         cx, cy = (x0 + x1) / 2 + rng.uniform(-size / 4, size / 4), (y0 + y1) / 2 + rng.uniform(-size / 4, size / 4)
         x, y = int(np.clip(cx - size / 2, 0, w - size)), int(np.clip(cy - size / 2, 0, h - size))
-        hole = box_mask(boxes, x, y, size, pad=int(rng.integers(1, 5)))
+        hole = box_mask(boxes, x, y, (size, size), pad=int(rng.integers(1, 5)))
         if hole.any() and not hole.all():
             return page.image[y:y + size, x:x + size], page.clean[y:y + size, x:x + size], hole
     x, y = int(rng.integers(0, w - size + 1)), int(rng.integers(0, h - size + 1))
@@ -122,8 +125,11 @@ class PageSource:
         self.generate_page = generate_page or load_synthdocs()
         if self.generate_page is None:
             raise RuntimeError("page training needs redact.synthdocs")
-        self.pages = [self.generate_page(rng, PAGE_DPI) for _ in range(PAGE_CACHE)]
+        self.pages = [self.new_page() for _ in range(PAGE_CACHE)]
         self.drawn = 0
+
+    def new_page(self):
+        return self.generate_page(self.rng, int(self.rng.choice(PAGE_DPIS)))
 
     def sample(self):
         rng = self.rng
@@ -132,7 +138,7 @@ class PageSource:
             return crop, crop, random_mask(rng, self.size, self.size)
         self.drawn += 1
         if self.drawn % CROPS_PER_PAGE == 0:
-            self.pages[int(rng.integers(len(self.pages)))] = self.generate_page(rng, PAGE_DPI)
+            self.pages[int(rng.integers(len(self.pages)))] = self.new_page()
         return page_sample(rng, self.pages[int(rng.integers(len(self.pages)))], self.size)
 
 
@@ -311,11 +317,13 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     model.train(True, finetune=finetune)
     lr = lr or (FINETUNE_LR if finetune else LR)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    warmup = WARMUP_STEPS  # a fresh Adam state takes full-size steps at once: ramp the rate up
     if resume and "optimizer_G" in ckpt:
         try:
             optimizer.load_state_dict(ckpt["optimizer_G"])
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            warmup = 0
         except ValueError as exc:  # e.g. resumed with --finetune: a different parameter set
             console.warn(f"optimizer state not resumed ({exc})")
     features = RandomVGGFeatures().to(dev) if vgg else None
@@ -340,6 +348,9 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
         for image, target, known in batches(source, batch_size):
             image, target, known = (t.to(dev).contiguous(memory_format=torch.channels_last)
                                     for t in (image, target, known))
+            if step - start < warmup:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * (step - start + 1) / warmup
             terms, loss = train_step(model, optimizer, features, image, target, known, amp_dtype, scaler)
             step += 1
             seen += image.shape[0]

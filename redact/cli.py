@@ -309,6 +309,19 @@ def inpaint_cmd(image, mask, mask_dir, out, audit_path, log_json, **options):
     return redact_with_masks(image, mask, mask_dir, out, settings, audit_path, Console(log_json=log_json))
 
 
+def weights_path(name: str | None) -> Path | None:
+    """A checkpoint path, or the shipped model of a domain (``photo``, ``page``)."""
+    if name is None or Path(name).is_file():
+        return None if name is None else Path(name)
+    from inpaint.checkpoint import shipped_weights
+
+    shipped = shipped_weights()
+    if name in shipped:
+        return shipped[name]
+    raise UsageError(f"{name}: no such checkpoint file" + (f" (shipped models: {', '.join(sorted(shipped))})"
+                                                          if shipped else ""))
+
+
 @main.command("train", context_settings=CONTEXT)
 @click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -324,10 +337,10 @@ def inpaint_cmd(image, mask, mask_dir, out, audit_path, log_json, **options):
 @click.option("--finetune", is_flag=True, help="Freeze BatchNorm and use the lower learning rate (5e-5).")
 @click.option("--lr", default=None, type=float, help="Learning rate (default 2e-4, 5e-5 with --finetune).")
 @click.option("--vgg", is_flag=True, help="Add the official perceptual and style terms (random-weight VGG16).")
-@click.option("--init", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Start from these weights (ours or the official format).")
-@click.option("--resume", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Continue this checkpoint: weights, optimiser, step, images seen and CPU hours.")
+@click.option("--init", default=None, help="Start from these weights: a checkpoint (ours or the official "
+              "format), or `photo` / `page` for the shipped model.")
+@click.option("--resume", default=None, help="Continue this checkpoint (weights, optimiser, step, images seen, CPU "
+              "hours), or `photo` / `page`: the shipped model and its counts.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--threads", default=None, type=int, help="CPU threads for the network (default: all).")
 @click.option("--save-every", default=500, show_default=True)
@@ -345,6 +358,7 @@ def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width
 
     if threads:
         torch.set_num_threads(threads)
+    init, resume = (weights_path(w) for w in (init, resume))
     summary = train(data_dir, out_dir, steps, batch_size, size, width, finetune, lr, init, resume, domain,
                     resolve_device(device), seed, save_every, log_every, half, minutes, vgg, Console(verbose=True))
     click.echo(f"{summary['steps']} steps, {summary['images_seen']} images seen, {summary['cpu_hours']} CPU hours; "
@@ -352,24 +366,33 @@ def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width
 
 
 @main.command("eval", context_settings=CONTEXT)
-@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for metrics.json and examples.png.")
-@click.option("--weights", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="RFR-Net checkpoint to evaluate (without it: OpenCV Telea and Navier-Stokes only).")
+@click.option("--domain", default="photo", show_default=True, type=click.Choice(["photo", "page"]),
+              help="photo: mask-ratio buckets on the images under DATA_DIR; page: removed personal data on "
+                   "synthetic pages never trained on.")
+@click.option("--weights", default=None,
+              help="RFR-Net checkpoint to evaluate, or `photo` / `page` for the shipped model (without it: "
+                   "OpenCV Telea and Navier-Stokes only).")
 @click.option("--size", default=256, show_default=True)
-@click.option("--limit", default=None, type=int, help="Use at most this many images.")
+@click.option("--limit", default=None, type=int, help="Use at most this many images (pages).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--seed", default=0, show_default=True)
 @handle_errors
-def eval_cmd(data_dir, out_dir, weights, size, limit, device, seed):
-    """Inpainting PSNR / SSIM / L1 per mask-ratio bucket (10-20 % .. 50-60 %) on the images under DATA_DIR."""
-    from inpaint.evaluate import format_table, run_eval
+def eval_cmd(data_dir, out_dir, domain, weights, size, limit, device, seed):
+    """Inpainting quality: PSNR / SSIM / L1 per mask-ratio bucket (photo), or the page targets (page)."""
+    from inpaint.evaluate import format_page_table, format_table, run_eval
     from redact.device import resolve_device
 
-    record = run_eval(data_dir, out_dir, weights, size, limit, resolve_device(device), seed, Console(verbose=True))
-    click.echo(format_table(record["buckets"]))
-    click.echo(f"{record['images']} image(s); sheet: {Path(out_dir) / 'examples.png'}")
+    record = run_eval(data_dir, out_dir, weights_path(weights), size, limit, resolve_device(device), seed, domain,
+                      Console(verbose=True))
+    if domain == "page":
+        click.echo(format_page_table(record["methods"]))
+        click.echo(f"{record['pages']} page(s) at {record['dpi']} dpi; sheet: {Path(out_dir) / 'examples.png'}")
+    else:
+        click.echo(format_table(record["buckets"]))
+        click.echo(f"{record['images']} image(s); sheet: {Path(out_dir) / 'examples.png'}")
 
 
 @main.group(context_settings=CONTEXT)
