@@ -172,11 +172,13 @@ def format_page_table(results: dict) -> str:
 
 
 def run_eval(data_dir: Path | None, out_dir: Path, weights=None, size: int = 256, limit: int | None = None,
-             device: str = "cpu", seed: int = 0, domain: str = "photo", console=None) -> dict:
+             device: str = "cpu", seed: int = 0, domain: str = "photo", baselines: bool = True,
+             console=None) -> dict:
     """``redact eval``: the table (printed), ``metrics.json`` and ``examples.png`` in ``out_dir``.
 
     ``photo``: the mask-ratio buckets on the images under ``data_dir``; ``page``: ``evaluate_pages`` (``limit``
-    pages, default all of ``PAGE_SEEDS``).
+    pages, default all of ``PAGE_SEEDS``). ``baselines`` False: RFR-Net alone (Telea and Navier-Stokes give the
+    same figures for every checkpoint).
     """
     from inpaint.train import list_images, read_rgb
     from redact.console import Console
@@ -187,8 +189,9 @@ def run_eval(data_dir: Path | None, out_dir: Path, weights=None, size: int = 256
         from inpaint.rfr_fill import RFRFill
 
         fills["rfrnet"] = RFRFill(device, weights)
-    fills["telea"] = OpenCVFill("telea")
-    fills["ns"] = OpenCVFill("ns")
+    if baselines or not fills:
+        fills["telea"] = OpenCVFill("telea")
+        fills["ns"] = OpenCVFill("ns")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     console = console or Console()

@@ -8,8 +8,10 @@ known area by 81 px per side at the network's input scale (``inpaint.rfrnet.reac
 2. Per region: ``d`` = the largest distance from a hole pixel to a known pixel. The region is scaled by
    ``s = min(1, SAFE_REACH / d)`` so every hole pixel is at most 60 px (of the 81 reachable) from known context.
 3. The scaled region is covered by tiles of ``TILE`` px whose cores (tile minus a ``CONTEXT`` margin >= the
-   safe reach) partition it; a region that fits one tile gets one tile centred on it. Scaling down marks a
-   network pixel known only when all its source pixels were known, so nothing under the hole leaks in.
+   safe reach) partition it; a region that fits one tile gets one tile centred on it, only as large as the
+   region plus its margins (a multiple of 16 from ``SMALLEST_TILE``, the training size, up): a word or a small
+   face does not pay for a 256 px tile. Scaling down marks a network pixel known only when all its source
+   pixels were known, so nothing under the hole leaks in.
 4. All tiles of all regions of all images of the call run in batches, are scaled back and only hole pixels of
    each tile's core are written. A hole pixel the network did not reach (rounding at tile edges) stays a hole
    for another pass over the partly filled image; after the last pass OpenCV Telea closes what is left, so no
@@ -31,8 +33,10 @@ import cv2
 import numpy as np
 
 from inpaint.base import Fill, InpaintError, composite
+from inpaint.rfrnet import MULTIPLE
 
-TILE = 256  # the training size
+TILE = 256  # the largest tile
+SMALLEST_TILE = 128  # the training crop size
 SAFE_REACH = 60.0  # px at network scale (of the 81 the network reaches), leaves margin for rounding
 CONTEXT = 64  # tile margin around a core; >= SAFE_REACH so a hole pixel's nearest known pixel is in its tile
 GROUP_DILATE = 8  # holes closer than 2 x this share a region
@@ -131,7 +135,12 @@ class RFRFill(Fill):
                 t, k = p.extract(work[idx], todo[idx])
                 tiles.append(t)
                 known.append(k)
-            outs, reached = self._run(model, tiles, known)
+            outs, reached = [None] * len(plans), [None] * len(plans)
+            for side in {p.size for _, p in plans}:  # one batch shape per tile size
+                idx = [i for i, (_, p) in enumerate(plans) if p.size == side]
+                o, r = self._run(model, [tiles[i] for i in idx], [known[i] for i in idx])
+                for i, oi, ri in zip(idx, o, r):
+                    outs[i], reached[i] = oi, ri
             new_todo = [t.copy() for t in todo]
             for (idx, p), out, ok in zip(plans, outs, reached):
                 p.paste(work[idx], todo[idx], new_todo[idx], out, ok)
@@ -220,6 +229,12 @@ def plan_tiles(hole: np.ndarray, tile: int = TILE, context: int = CONTEXT, reach
         margin = int(math.ceil(context * full / tile))  # the context margin in source pixels
         side = full - 2 * margin  # a core's side in source pixels
         bx0, by0, bx1, by1 = x + xs.min(), y + ys.min(), x + xs.max() + 1, y + ys.max() + 1
+        if full == tile and max(bx1 - bx0, by1 - by0) <= side:  # one tile at scale 1: only as large as needed
+            small = max(SMALLEST_TILE, MULTIPLE * math.ceil((max(bx1 - bx0, by1 - by0) + 2 * margin) / MULTIPLE))
+            if small < tile:
+                cx, cy = (bx0 + bx1) // 2, (by0 + by1) // 2
+                plans.append(TilePlan(cx - small // 2, cy - small // 2, small, (bx0, by0, bx1, by1), small))
+                continue
         xs_ = _spans(bx0, bx1, side, margin, full)
         ys_ = _spans(by0, by1, side, margin, full)
         for ty0, cy0, cy1 in ys_:
