@@ -163,22 +163,43 @@ def test_mismatched_or_altered_checkpoints_fail_loudly(tmp_path):
         load_model(tmp_path / "nogen.pth")
 
 
-def test_inpaint_style_without_weights_refuses(tmp_path, cli_runner):
+def test_shipped_weights_are_checked(tmp_path):
+    """Only float16 weights ship; a shipped file that differs from its manifest's sha256 is refused."""
+    from inpaint.checkpoint import ship, shipped_weights
+
+    model = RFRNet(8)
+    random_weights(model, 3)
+    save_checkpoint(tmp_path / "run.pth", model, half=True)
+    save_checkpoint(tmp_path / "full.pth", model)
+    folder = tmp_path / "weights"
+    assert shipped_weights(folder) == {}
+    with pytest.raises(CheckpointError, match="float16"):
+        ship(tmp_path / "full.pth", "page", folder)
+    ship(tmp_path / "run.pth", "photo", folder)
+    assert shipped_weights(folder) == {"photo": folder / "photo.pth"}
+    data = bytearray((folder / "photo.pth").read_bytes())
+    data[len(data) // 2] ^= 1
+    (folder / "photo.pth").write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        shipped_weights(folder)
+
+
+def test_inpaint_style_without_any_weights_refuses(tmp_path, cli_runner):
     from inpaint.fills import get_fill
     from redact.cli import main
 
     with pytest.raises(InpaintError, match="--weights"):
-        get_fill("inpaint", device="cpu", weights=None)
+        get_fill("inpaint", device="cpu", weights={})
     src = tmp_path / "in"
     src.mkdir()
     import cv2
 
     cv2.imwrite(str(src / "a.png"), np.full((32, 32, 3), 200, np.uint8))
     res = cli_runner.invoke(main, ["images", str(src), "-o", str(tmp_path / "out"), "--style", "inpaint",
-                                   "--detect", "faces"])
+                                   "--detect", "faces", "--weights", str(tmp_path / "missing.pth")])
     assert res.exit_code != 0
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "--weights" in lines[0] and "Traceback" not in res.output
+    assert len(lines) == 1 and "missing.pth" in lines[0] and "Traceback" not in res.output
     assert not (tmp_path / "out" / "a.png").exists()
 
 
@@ -271,3 +292,16 @@ def test_masks_and_metrics():
     assert psnr(a, a) == float("inf") and ssim(a, a) == pytest.approx(1.0)
     b = np.clip(a.astype(int) + 10, 0, 255).astype(np.uint8)
     assert 20 < psnr(a, b) < 40 and ssim(a, b) < 1.0
+
+
+def test_a_small_hole_gets_a_small_tile():
+    """A word-sized hole is filled from one tile only as large as it plus its context margins, not 256 px."""
+    from inpaint.rfr_fill import CONTEXT, TILE, plan_tiles
+
+    hole = np.zeros((400, 600), bool)
+    hole[100:120, 200:300] = True
+    (plan,) = plan_tiles(hole)
+    assert plan.size == plan.full == 240 < TILE  # 100 px + 2 x 64 px of context, rounded up to 16
+    x0, y0, x1, y1 = plan.core
+    assert (x0, y0, x1, y1) == (200, 100, 300, 120)
+    assert plan.x0 <= x0 - CONTEXT and plan.x0 + plan.full >= x1 + CONTEXT
