@@ -106,7 +106,7 @@ def run_eval(data_dir: Path, out_dir: Path, weights=None, size: int = 256, limit
              device: str = "cpu", seed: int = 0, console=None) -> dict:
     """``redact eval``: the table (printed), ``metrics.json`` and ``examples.png`` in ``out_dir``."""
     from inpaint.train import list_images, read_rgb
-    from redact.errors import UsageError
+    from redact.core.errors import UsageError
 
     paths = list_images(data_dir)[:limit] if limit else list_images(data_dir)
     images = [img for img in (read_rgb(p) for p in paths) if img is not None]
@@ -121,7 +121,7 @@ def run_eval(data_dir: Path, out_dir: Path, weights=None, size: int = 256, limit
     fills["ns"] = OpenCVFill("ns")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from redact.console import Console
+    from redact.core.console import Console
 
     console = console or Console()
     with console.progress(total=len(BUCKETS) * len(fills), desc="eval", unit="run") as bar:

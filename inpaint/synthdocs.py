@@ -7,7 +7,7 @@ artefacts, some text in capitals. The result keeps:
 - ``image``: the scanned page (RGB uint8);
 - ``clean``: the same page rendered and scanned identically but without the personal data (for inpainting
   training and for comparing a filled area with what the page looks like without the text);
-- ``items``: the personal data on it (kind from ``redact.regions``, text, one pixel box per text line);
+- ``items``: the personal data on it (kind from ``redact.core.regions``, text, one pixel box per text line);
 - ``words``: every word drawn, with its box and whether it is personal data;
 - ``word_ink``: int32 map, ``j + 1`` on the ink pixels of word ``j``; ``item_mask(k)`` is item k's ink.
 
@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from redact.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN
+from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN
 
 KINDS = ("letter", "invoice", "form", "table")
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")

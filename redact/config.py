@@ -16,8 +16,8 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
-from redact.errors import UsageError
-from redact.settings import Settings, parse_detect
+from redact.core.errors import UsageError
+from redact.core.settings import Settings, parse_detect
 
 RUN_KEYS = {"inputs": "list", "output": "str", "audit": "str", "log_json": "bool", "force": "bool"}
 
@@ -69,7 +69,7 @@ def load_config(path: Path) -> tuple[Settings, dict]:
                 raise UsageError(f"{path}: 'detect' must be a list of detector names or a comma-separated string")
             try:
                 settings.detect = parse_detect(names)
-            except ValueError as exc:
+            except UsageError as exc:
                 raise UsageError(f"{path}: {exc}") from exc
         elif key in kinds:
             setattr(settings, key, _check(raw_key, value, kinds[key], str(path)))

@@ -13,26 +13,16 @@ from __future__ import annotations
 import os
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.directory import TEMP_MARK, file_kind, temp_path
 from redact import __version__
 from redact.audit import AuditLog, last_record, sha256_file
-from redact.console import Console
-from redact.errors import ExitCode, InputError, UsageError, one_line
-from redact.regions import Region
-from redact.settings import Settings
+from redact.core.console import Console
+from redact.core.errors import ExitCode, InputError, UsageError, one_line
+from redact.core.settings import Settings
 from redact.state import DoneFile, JobState
-
-
-@dataclass
-class Outcome:
-    """What a pipeline removed from one file: regions (images, pages) or track records (videos)."""
-
-    regions: list[Region] = field(default_factory=list)
-    tracks: list[dict] = field(default_factory=list)
-    pages: int = 0
 
 
 @dataclass
@@ -43,6 +33,33 @@ class FileResult:
     error: str = ""
     regions: int = 0
     seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    """What a job did: one result per file, and where its audit is."""
+
+    files: list[FileResult]
+    audit: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.files)
+
+    @property
+    def ok(self) -> int:
+        return self.count("ok")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.FILES_FAILED if self.failed else ExitCode.OK
 
 
 def _pipeline(kind: str):
@@ -152,8 +169,6 @@ class Job:
             dst.parent.mkdir(parents=True, exist_ok=True)
             tmp.unlink(missing_ok=True)  # a leftover (or a planted link) must not be written through
             outcome = pipeline(self, src, tmp)
-            if not isinstance(outcome, Outcome):
-                outcome = Outcome(regions=list(outcome))
             with open(tmp, "rb+") as f:  # the bytes are on disk before the name says the file is complete
                 os.fsync(f.fileno())
             os.replace(tmp, dst)
@@ -193,7 +208,7 @@ class Job:
         self.results.append(result)
         return result
 
-    def run(self, pairs: list[tuple[Path, Path]], force: bool = False) -> ExitCode:
+    def run(self, pairs: list[tuple[Path, Path]], force: bool = False) -> Report:
         """Process every (input, output) pair; with a state, resume: skip unchanged files unless ``force``."""
         if self.state is not None:
             self.recover()
@@ -217,10 +232,9 @@ class Job:
             self.console.info(f"removed {removed} unfinished temporary file(s) left by an interrupted run")
         recover_last_done(self.audit.path, self.state)
 
-    def finish(self) -> ExitCode:
-        ok = sum(r.status == "ok" for r in self.results)
-        failed = sum(r.status == "failed" for r in self.results)
-        skipped = sum(r.status == "skipped" for r in self.results)
+    def finish(self) -> Report:
+        report = Report(list(self.results), self.audit.path)
+        ok, failed, skipped = report.ok, report.failed, report.skipped
         if self._started:
             self.audit.write("end", files_ok=ok, files_failed=failed, files_skipped=skipped,
                              regions=sum(r.regions for r in self.results))
@@ -235,7 +249,7 @@ class Job:
             self.console.warn(summary)
         else:
             self.console.info(summary)
-        return ExitCode.FILES_FAILED if failed else ExitCode.OK
+        return report
 
 
 def remove_leftover_temps(out_dir: Path) -> int:

@@ -16,11 +16,11 @@ from leak_check import check, decode_rgb, make_mtcnn
 from logo_scenes import coverage, icon_svg, place_mark
 from pipelines.tracking import Tracker
 from redact.audit import read_records, verify
-from redact.console import Console
-from redact.errors import InputError
+from redact.core.console import Console
+from redact.core.errors import InputError
 from redact.job import Job
-from redact.regions import FACE, LOGO, Region, build_mask
-from redact.settings import Settings
+from redact.core.regions import FACE, LOGO, Region, build_mask
+from redact.core.settings import Settings
 
 CLIPS = ("pyfeat_single_face.mp4", "pyfeat_face_noface.mov", "pyfeat_no_face.mp4")
 
