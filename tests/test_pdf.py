@@ -22,7 +22,7 @@ from redact.core.console import Console
 from redact.job import Job
 from redact.core.regions import Region
 from redact.core.settings import Settings
-from tests.conftest import SAMPLES, shared
+from conftest import SAMPLES, shared
 
 FORM_VALUES = {  # VA form 21-0966, page 1: the veteran's name, mailing address and date of birth
     "F[0].Page_1[0].Veterans_First_Name[0]": "Margaret",

@@ -8,8 +8,8 @@ import torch
 from inpaint.base import InpaintError
 from inpaint.checkpoint import CheckpointError, load_model, read_checkpoint, save_checkpoint
 from inpaint.rfrnet import RFRNet, parameter_count, reach_px
-from tests.conftest import SAMPLES, load_rgb
-from tests.rfr_reference import RefRFRNet
+from conftest import SAMPLES, load_rgb
+from rfr_reference import RefRFRNet
 
 
 def random_weights(model: torch.nn.Module, seed: int) -> dict:

@@ -13,7 +13,7 @@ from detectors.ocr import ocr_page
 from detectors.pagetext import PageText
 from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN, TERM
 from redact.core.settings import Settings
-from tests.conftest import load_rgb, shared
+from conftest import load_rgb, shared
 
 
 def words_of(lines: list[str]) -> list[Word]:
