@@ -133,10 +133,14 @@ def images(in_dir, out_dir, audit_path, log_json, **options):
 @click.option("--config", "config_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML file holding any of these options (and inputs, output); the command line overrides it.")
 @click.option("--force", is_flag=True, default=None, help="Redo every file, even those unchanged since the last run.")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Redact the files on a Ray cluster: auto (the cluster this machine joined with `ray start`), "
+                   "local (a Ray instance for this job), or HOST:PORT. Inputs and output must be on storage every "
+                   "node sees.")
 @job_options
 @pdf_options
 @handle_errors
-def run(inputs, out_dir, config_path, force, audit_path, log_json, **options):
+def run(inputs, out_dir, config_path, force, cluster, audit_path, log_json, **options):
     """Redact mixed folders: images, PDFs and videos, each by its own job.
 
     Incremental and resumable: a file is skipped while its content and the settings are unchanged since it was
@@ -155,11 +159,19 @@ def run(inputs, out_dir, config_path, force, audit_path, log_json, **options):
     for src in inputs:
         if not src.exists():
             raise UsageError(f"{src}: no such file or folder")
+    settings = make_settings(base, **options)
+    audit, force = audit_path or conf.get("audit"), force or conf.get("force", False)
+    console = Console(log_json=log_json or conf.get("log_json", False))
+    cluster = cluster or conf.get("cluster")
+    if cluster:
+        from redact.cluster import redact_on_cluster
+
+        return redact_on_cluster(inputs, out_dir, settings, address=cluster, audit=audit, force=force,
+                                 console=console).exit_code
     from redact.api import redact_paths
 
-    return redact_paths(inputs, out_dir, make_settings(base, **options), incremental=True,
-                        audit=audit_path or conf.get("audit"), force=force or conf.get("force", False),
-                        console=Console(log_json=log_json or conf.get("log_json", False)), command="run").exit_code
+    return redact_paths(inputs, out_dir, settings, incremental=True, audit=audit, force=force, console=console,
+                        command="run").exit_code
 
 
 @main.command(context_settings=CONTEXT)
