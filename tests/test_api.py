@@ -69,7 +69,7 @@ def test_third_party_detector_and_fill_are_found_through_their_entry_points(plug
     from redact.core.registry import DETECTORS, FILLS
     from redact.core.settings import parse_detect
 
-    assert DETECTORS.names() == ("faces", "names", "pii", "logos", "failing")
+    assert DETECTORS.names()[:5] == ("faces", "names", "pii", "logos", "failing")
     assert FILLS.names()[-1] == "failing"
     assert parse_detect("faces,failing") == ("faces", "failing")
     assert DETECTORS.factory("failing")(None, "cpu").name == "failing"

@@ -166,9 +166,10 @@ def test_mismatched_or_altered_checkpoints_fail_loudly(tmp_path):
 def test_inpaint_style_without_weights_refuses(tmp_path, cli_runner):
     from inpaint.fills import get_fill
     from redact.cli import main
+    from redact.core.settings import Settings
 
     with pytest.raises(InpaintError, match="--weights"):
-        get_fill("inpaint", device="cpu", weights=None)
+        get_fill("inpaint", Settings(style="inpaint", weights=None), "cpu")
     src = tmp_path / "in"
     src.mkdir()
     import cv2

@@ -489,11 +489,12 @@ def test_logo_detector_sees_keyframes_at_the_logo_side_and_regions_come_back_in_
     """``video_logo_side``: the logo detector sees a 1000 px copy of keyframes only; its polygons are scaled back
     to the 1280x720 frame and cover the mark there."""
     from pipelines.redactor import Redactor
-    from pipelines.video import Frame, _detect, _shrunk
+    from pipelines.video import Frame, _detect
+    from redact.core.images import fit_side
 
     truths = _logo_clip(tmp_path / "one.mp4", [(640, 360)])
     image = decode_rgb(tmp_path / "one.mp4")[0]
-    small, scale = _shrunk(image, 480)
+    small, scale = fit_side(image, 480)
     assert small.shape == (270, 480, 3) and scale == 0.375
     redactor = Redactor(Settings(device="cpu", style="box", detect=("logos",), logos=logo_job.settings.logos,
                                  video_logo_side=1000))
