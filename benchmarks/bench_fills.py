@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from inpaint.fills import get_fill  # noqa: E402
 from inpaint.train import box_mask  # noqa: E402
-from redact.regions import masks_for  # noqa: E402
-from redact.synthdocs import generate_page  # noqa: E402
+from redact.core.regions import masks_for  # noqa: E402
+from inpaint.synthdocs import generate_page  # noqa: E402
 
 PHOTO = ROOT / "samples" / "photos" / "pyfeat_multi_face_5faces.jpg"
 VIDEO = ROOT / "samples" / "videos" / "pyfeat_single_face.mp4"
@@ -76,7 +76,7 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    fills = {s: get_fill(s, device="cpu") for s in STYLES}
+    fills = {s: get_fill(s) for s in STYLES}
     faces = FaceDetector("cpu")
 
     photo = cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)

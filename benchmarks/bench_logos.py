@@ -26,8 +26,8 @@ from logo_scenes import coverage, degrade, icon_slugs, icon_svg, place_mark, pos
 
 from detectors import logos as logos_module  # noqa: E402
 from detectors.logos import LogoDetector  # noqa: E402
-from redact.regions import build_mask  # noqa: E402
-from redact.settings import Settings  # noqa: E402
+from redact.core.regions import build_mask  # noqa: E402
+from redact.core.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "photos"
 BANDS = ((32, 48), (48, 96), (96, 320))

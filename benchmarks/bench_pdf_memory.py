@@ -43,9 +43,9 @@ def make_pdf(path: Path, pages: int) -> None:
 
 def child(src: Path, dst: Path, detect: str, dpi: int) -> None:
     """Redact ``src`` in this process and print its figures as JSON."""
-    from redact.console import Console
+    from redact.core.console import Console
     from redact.job import Job
-    from redact.settings import Settings, parse_detect
+    from redact.core.settings import Settings, parse_detect
 
     settings = Settings(detect=() if detect == "none" else parse_detect(detect), dpi=dpi)
     job = Job(settings, dst.parent / "audit.jsonl", Console(verbose=False))

@@ -24,9 +24,9 @@ INPUTS = [ROOT / "samples" / "docs" / "ocrmypdf_linn.pdf", SHARED / "ocrmypdf_ep
 def main() -> None:
     import pypdf
 
-    from redact.console import Console
+    from redact.core.console import Console
     from redact.job import Job
-    from redact.settings import Settings, parse_detect
+    from redact.core.settings import Settings, parse_detect
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dpi", default="150,200,300")

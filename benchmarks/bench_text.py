@@ -1,6 +1,6 @@
 """Names and personal data in scanned pages: recall per type, precision, and time per page against tesseract alone.
 
-Generated pages (redact.synthdocs: letters, invoices, forms, tables; 200 and 300 dpi; serif/sans/mono 8-14 pt;
+Generated pages (inpaint.synthdocs: letters, invoices, forms, tables; 200 and 300 dpi; serif/sans/mono 8-14 pt;
 noise, rotation, JPEG) go through the real Redactor (--detect names,pii). A ground-truth item counts as found only
 if every one of its ink pixels is inside the mask; precision is the share of non-PII words (punctuation aside) none of whose ink
 pixels is masked. Every generated page is a document of its own (one ``Redactor.detect`` call per page, as the
@@ -31,9 +31,9 @@ from detectors.inkcover import grey_of  # noqa: E402
 from detectors.ocr import MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL, _run_tesseract, ocr_page  # noqa: E402
 from pipelines.image_io import read_image  # noqa: E402
 from pipelines.redactor import Redactor  # noqa: E402
-from redact.regions import build_mask  # noqa: E402
-from redact.settings import Settings  # noqa: E402
-from redact.synthdocs import KINDS, generate_page  # noqa: E402
+from redact.core.regions import build_mask  # noqa: E402
+from redact.core.settings import Settings  # noqa: E402
+from inpaint.synthdocs import KINDS, generate_page  # noqa: E402
 
 DOCS = ROOT.parent / "shared" / "data" / "docs"
 

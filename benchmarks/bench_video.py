@@ -193,9 +193,9 @@ def logo_main(args) -> None:
     from leak_check import decode_rgb
     from logo_scenes import coverage, icon_svg
     from pipelines.video import logo_keyframe_step
-    from redact.console import Console
+    from redact.core.console import Console
     from redact.job import Job
-    from redact.settings import Settings
+    from redact.core.settings import Settings
 
     load_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="bench_video_logos_"))
@@ -247,9 +247,9 @@ def main() -> None:
         return logo_main(args)
 
     from leak_check import make_mtcnn
-    from redact.console import Console
+    from redact.core.console import Console
     from redact.job import Job
-    from redact.settings import Settings
+    from redact.core.settings import Settings
 
     deface_python = ensure_deface(args.deface_venv)
     load_start = os.getloadavg()[0]

@@ -13,8 +13,9 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from detectors.base import DetectorError
-from redact.regions import FACE, Region
+from redact.core.errors import DetectorError
+from redact.core.images import fit_side
+from redact.core.regions import FACE, Region
 
 
 @dataclass
@@ -48,11 +49,8 @@ class FaceDetector:
         scales = []
         small = []
         for i, img in enumerate(images):
-            h, w = img.shape[:2]
-            s = min(1.0, self.detect_side / max(h, w))
+            img, s = fit_side(img, self.detect_side)
             scales.append(s)
-            if s < 1.0:
-                img = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
             small.append(np.ascontiguousarray(img))
             groups[img.shape[:2]].append(i)
         for shape, idx in groups.items():

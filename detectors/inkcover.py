@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-Box = tuple[float, float, float, float]
+from redact.core.regions import Box, padded
 
 WINDOW_Y, WINDOW_X = 0.5, 1.0  # window around the words, in line heights
 MIN_CONTRAST = 40  # paper minus ink grey levels below this: no clear ink in the window
@@ -29,17 +29,6 @@ PAD_INK = 0.05  # padding around the found ink, in line heights (plus PAD_INK_PX
 PAD_INK_PX = 1.0
 PAD_FALLBACK = 0.25  # padding around the OCR box where no ink could be measured
 LETTER_GAP = 0.12  # ink this close (in line heights) beyond a word's end belongs to the word; a space is wider
-
-
-def grey_of(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
-
-
-def padded(box: Box, pad: float) -> Box:
-    x0, y0, x1, y1 = box
-    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
 def ink_box(grey: np.ndarray | None, box: Box, line_height: float) -> Box:

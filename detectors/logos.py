@@ -61,10 +61,10 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from detectors.base import DetectorError
+from redact.core.errors import DetectorError
 from detectors.logo_regions import RegionIndex, same_place
-from redact.errors import InputError
-from redact.regions import LOGO, Region
+from redact.core.errors import InputError
+from redact.core.regions import LOGO, Region
 
 REFERENCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
 ALGORITHM = "logos-v10"  # part of model_id: change when the method changes what is found

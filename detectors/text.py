@@ -18,10 +18,11 @@ import numpy as np
 import pytesseract
 
 from detectors.base import Word
-from detectors.inkcover import grey_of, ink_box
+from detectors.inkcover import ink_box
+from redact.core.images import grey as grey_of
 from detectors.ocr import ocr_page
 from detectors.pagetext import PageText, Span
-from redact.regions import TERM, Region
+from redact.core.regions import TERM, Region
 
 OCR_WORKERS = max(1, min(4, os.cpu_count() or 1))
 JOIN_GAP = 1.0  # boxes of one kind closer than this many line heights on a row are one region

@@ -5,9 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
+from redact.core.errors import InpaintError
 
-class InpaintError(RuntimeError):
-    """A fill could not be computed; the file it belongs to must not be written."""
+__all__ = ["Fill", "InpaintError", "composite"]
 
 
 def composite(image: np.ndarray, filled: np.ndarray, mask: np.ndarray) -> np.ndarray:

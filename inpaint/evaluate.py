@@ -118,7 +118,7 @@ def evaluate_pages(fills: dict, seeds=PAGE_SEEDS, dpi: int = PAGE_DPI, sheet: Pa
     import pytesseract
 
     from inpaint.train import box_mask
-    from redact.synthdocs import generate_page
+    from inpaint.synthdocs import generate_page
 
     sums: dict = {name: {"mae": 0.0, "px": 0, "rule_err": 0.0, "rule_px": 0, "ocr_chars": 0} for name in fills}
     rows = []
@@ -181,8 +181,8 @@ def run_eval(data_dir: Path | None, out_dir: Path, weights=None, size: int = 256
     same figures for every checkpoint).
     """
     from inpaint.train import list_images, read_rgb
-    from redact.console import Console
-    from redact.errors import UsageError
+    from redact.core.console import Console
+    from redact.core.errors import UsageError
 
     fills = {}
     if weights is not None:

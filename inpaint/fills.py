@@ -2,7 +2,8 @@
 
 ``box`` paints a solid colour; ``telea`` and ``ns`` are OpenCV's inpainting; ``blur`` and ``pixelate`` keep a
 trace of what was under the mask (a blurred or pixelated word can often be read back) and warn about it;
-``inpaint`` is RFR-Net (``inpaint.rfr_fill``).
+``inpaint`` is RFR-Net (``inpaint.rfr_fill``). Each is registered by name in ``redact.core.registry.FILLS``
+through a factory ``(settings, device) -> Fill`` defined here.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import numpy as np
 
 from inpaint.base import Fill
 
-STYLES = ("inpaint", "telea", "ns", "box", "blur", "pixelate")
 WEAK_STYLE_WARNING = (
     "style '{style}' is reversible for text: blurred or pixelated words can often be recovered; "
     "use inpaint, telea or box for documents"
@@ -26,6 +26,10 @@ class BoxFill(Fill):
     def __init__(self, color: tuple[int, int, int] = (0, 0, 0)):
         self.color = np.asarray(color, np.uint8)
 
+    @classmethod
+    def from_settings(cls, settings, device):
+        return cls()
+
     def fill_one(self, image, mask, domain):
         return np.broadcast_to(self.color, image.shape)
 
@@ -33,6 +37,10 @@ class BoxFill(Fill):
 class BlurFill(Fill):
     name = "blur"
     weak_for_text = True
+
+    @classmethod
+    def from_settings(cls, settings, device):
+        return cls()
 
     def fill_one(self, image, mask, domain):
         ys, xs = np.nonzero(mask)
@@ -47,6 +55,10 @@ class PixelateFill(Fill):
 
     def __init__(self, cells: int = 8):
         self.cells = cells
+
+    @classmethod
+    def from_settings(cls, settings, device):
+        return cls()
 
     def fill_one(self, image, mask, domain):
         out = image.copy()
@@ -76,6 +88,14 @@ class OpenCVFill(Fill):
         self.radius = radius
         self.max_hole_side = max_hole_side
 
+    @classmethod
+    def telea(cls, settings, device):
+        return cls("telea")
+
+    @classmethod
+    def navier_stokes(cls, settings, device):
+        return cls("ns")
+
     def fill_one(self, image, mask, domain):
         out = image * (~mask)[..., None]  # known pixels only, from here on
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
@@ -103,18 +123,16 @@ class OpenCVFill(Fill):
         np.copyto(crop, filled, where=hole[..., None])
 
 
-def get_fill(style: str, **options) -> Fill:
-    """The fill for a style name. ``options`` go to the fill (``device``, ``weights`` for inpaint)."""
-    if style == "box":
-        return BoxFill(tuple(options.get("color", (0, 0, 0))))
-    if style == "blur":
-        return BlurFill()
-    if style == "pixelate":
-        return PixelateFill()
-    if style in ("telea", "ns"):
-        return OpenCVFill(style)
-    if style == "inpaint":
-        from inpaint.rfr_fill import RFRFill  # torch-heavy; only when asked for
+def get_fill(style: str, settings=None, device: str = "cpu") -> Fill:
+    """The fill registered under ``style`` (``redact.core.registry.FILLS``), built for these settings."""
+    from redact.core.registry import FILLS
+    from redact.core.settings import Settings
 
-        return RFRFill(device=options.get("device", "cpu"), weights=options.get("weights"))
-    raise ValueError(f"unknown fill style {style!r}; choose one of {', '.join(STYLES)}")
+    return FILLS.factory(style)(settings or Settings(style=style), device)
+
+
+def rfr_fill(settings, device) -> Fill:
+    """RFR-Net (``--style inpaint``) with the settings' weights; torch-heavy, so imported only when asked for."""
+    from inpaint.rfr_fill import RFRFill
+
+    return RFRFill(device=device, weights=settings.weights)

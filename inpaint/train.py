@@ -6,7 +6,7 @@ Samples.
 * ``photo``: a random image of the folder (decoded once, kept in memory), scaled by a random factor (scale
   jitter), a random crop of ``size`` px, a random flip, a hole from ``inpaint.masks.random_mask`` (face-sized
   ellipses, boxes, words, lines, strokes, streaks); target = the crop.
-* ``page``: crops of synthetic scanned pages (``redact.synthdocs``) rendered into an in-memory cache of
+* ``page``: crops of synthetic scanned pages (``inpaint.synthdocs``) rendered into an in-memory cache of
   ``PAGE_CACHE`` pages (each at 150, 200 or 300 dpi) when the run starts and renewed one page at a time as it goes (rendering never starves
   the network), plus crops of the real scans in the data folder. Half of the synthetic crops are masked over
   their personal data's boxes with the page scanned *without* it as the target (a removed name becomes paper
@@ -83,9 +83,9 @@ def photo_crop(rng: np.random.Generator, image: np.ndarray, size: int) -> np.nda
 
 
 def load_synthdocs():
-    """``redact.synthdocs.generate_page``, or None when that module is not there."""
+    """``inpaint.synthdocs.generate_page``, or None when that module is not there."""
     try:
-        from redact.synthdocs import generate_page
+        from inpaint.synthdocs import generate_page
     except ImportError:
         return None
     return generate_page
@@ -124,7 +124,7 @@ class PageSource:
         self.rng, self.size, self.scans = rng, size, [s for s in scans if min(s.shape[:2]) >= size]
         self.generate_page = generate_page or load_synthdocs()
         if self.generate_page is None:
-            raise RuntimeError("page training needs redact.synthdocs")
+            raise RuntimeError("page training needs inpaint.synthdocs")
         self.pages = [self.new_page() for _ in range(PAGE_CACHE)]
         self.drawn = 0
 
@@ -268,7 +268,7 @@ class StopFlag:
 
 
 def make_source(domain: str, data_dir: Path | None, size: int, rng: np.random.Generator):
-    from redact.errors import UsageError
+    from redact.core.errors import UsageError
 
     paths = list_images(data_dir) if data_dir is not None else []
     images = [img for img in (read_rgb(p) for p in paths) if img is not None]
@@ -277,7 +277,7 @@ def make_source(domain: str, data_dir: Path | None, size: int, rng: np.random.Ge
             raise UsageError(f"no training images in {data_dir}")
         return PhotoSource(rng, images, size)
     if load_synthdocs() is None:
-        raise UsageError("--domain page needs redact.synthdocs")
+        raise UsageError("--domain page needs inpaint.synthdocs")
     return PageSource(rng, images, size)
 
 
@@ -291,8 +291,8 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     Stops after ``steps`` steps, after ``minutes`` of wall time, or on SIGINT / SIGTERM, whichever comes first,
     and always saves.
     """
-    from redact.console import Console
-    from redact.errors import UsageError
+    from redact.core.console import Console
+    from redact.core.errors import UsageError
 
     console = console or Console()
     out_dir = Path(out_dir)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.image_io import IMAGE_SUFFIXES
-from redact.errors import UsageError
+from redact.core.errors import UsageError
 
 PDF_SUFFIXES = {".pdf"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"}
+ALL_KINDS = ("image", "pdf", "video")
 TEMP_MARK = ".redact-tmp"  # in the name of every file being written; renamed away when it is complete
 
 
@@ -39,6 +40,17 @@ def check_paths(inputs: list[Path], out_dir: Path) -> None:
             raise UsageError(f"{src}: no such file or folder")
         if s == out or (src.is_dir() and s in out.parents) or out in s.parents:
             raise UsageError(f"output folder {out_dir} overlaps input {src}; choose an output outside the inputs")
+
+
+def same_file(out: Path, src: Path) -> bool:
+    """Whether writing ``out`` would write over ``src`` (the same path once links and ``..`` are resolved)."""
+    return out.resolve() == src.resolve()
+
+
+def check_output_file(src: Path, out: Path) -> None:
+    """Refuse a single-file job whose output is its input."""
+    if same_file(out, src):
+        raise UsageError("the output must not be the input; choose another -o")
 
 
 def plan(inputs: list[Path], out_dir: Path, kinds: set[str]) -> list[tuple[Path, Path]]:
@@ -79,7 +91,7 @@ def unsupported_message(files: list[Path], kinds: set[str]) -> str:
     more = f" and {len(files) - 1} more" if len(files) > 1 else ""
     what = {"image": "images", "pdf": "PDFs", "video": "videos"}
     names = ", ".join(what[k] for k in sorted(kinds))
-    hint = "" if kinds == {"image", "pdf", "video"} else "; `redact run` takes images, PDFs and videos"
+    hint = "" if kinds == set(ALL_KINDS) else "; `redact run` takes images, PDFs and videos"
     return f"not redacted and not copied (this job takes {names}, by extension): {files[0]}{more}{hint}"
 
 

@@ -1,6 +1,7 @@
 """Manual redaction: the user gives the mask (white = remove); only masked pixels change.
 
-This is also how inpainting quality is measured, so it does nothing else: no detectors, no padding.
+This is also how inpainting quality is measured, so it does nothing else: no detectors, no padding. The job
+around it (audit, fail-closed files) is ``redact.api.redact_with_masks``.
 """
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.directory import check_paths, file_kind
+from pipelines.directory import check_paths, file_kind, same_file
 from pipelines.image_io import read_image, write_image
-from pipelines.redactor import PAGE, PHOTO, looks_like_page
-from redact.errors import ExitCode, InputError, UsageError
-from redact.job import Job, Outcome
-from redact.regions import MANUAL, Region
+from pipelines.redactor import PAGE, PHOTO
+from redact.core.errors import InputError, UsageError
+from redact.core.images import is_document
+from redact.core.outcome import Outcome
+from redact.core.regions import MANUAL, Region
 
 
 def read_mask(path: Path, height: int, width: int) -> np.ndarray:
@@ -35,12 +37,15 @@ def mask_regions(mask: np.ndarray, index: int) -> list[Region]:
             for x, y, w, h, _ in stats[1:]]
 
 
-def _pipeline_for(mask_path: Path):
-    def pipeline(job: Job, src: Path, dst: Path) -> Outcome:
+def mask_pipeline(mask_path: Path | None):
+    """The pipeline that fills ``mask_path``'s white pixels in an image (None: the image has no mask)."""
+    def pipeline(job, src: Path, dst: Path) -> Outcome:
+        if mask_path is None:
+            raise InputError("no mask with this image's name in --mask-dir")
         loaded = read_image(src)
         h, w = loaded.pages[0].shape[:2]
         mask = read_mask(mask_path, h, w)
-        domain = PAGE if looks_like_page(loaded.pages[0]) else PHOTO
+        domain = PAGE if is_document(loaded.pages) else PHOTO
         outs = job.redactor.fill.fill(loaded.pages, [mask] * len(loaded.pages), domain)
         write_image(dst, outs, loaded.format, loaded.modes, loaded.durations)
         return Outcome(regions=[r for i in range(len(outs)) for r in mask_regions(mask, i)], pages=len(outs))
@@ -48,34 +53,20 @@ def _pipeline_for(mask_path: Path):
     return pipeline
 
 
-def redact_with_masks(image: Path, mask: Path | None, mask_dir: Path | None, out: Path, settings, audit_path,
-                      console) -> ExitCode:
-    settings.detect = ()  # the mask says what goes
+def mask_pairs(image: Path, mask: Path | None, mask_dir: Path | None, out: Path) -> list[tuple[Path, Path, Path | None]]:
+    """(image, output, its mask or None) for one image and ``mask``, or a folder of images and ``mask_dir``."""
     if mask is not None:
         if image.is_dir():
             raise UsageError("--mask takes one image; use --mask-dir for a folder")
-        if out.resolve() in (image.resolve(), mask.resolve()):
+        if same_file(out, image) or same_file(out, mask):
             raise UsageError("the output must not overwrite an input")
-        pairs = [(image, out, mask)]
-    else:
-        if not image.is_dir():
-            raise UsageError("--mask-dir needs IMAGE to be a folder of images")
-        check_paths([image, mask_dir], out)
-        pairs = []
-        for src in sorted(p for p in image.rglob("*") if p.is_file() and file_kind(p) == "image"):
-            rel = src.relative_to(image)
-            candidates = [mask_dir / rel] + sorted((mask_dir / rel.parent).glob(src.stem + ".*"))
-            m = next((c for c in candidates if c.is_file()), None)
-            pairs.append((src, out / rel, m))
-    default_audit = (out if mask is None else out.parent) / ("audit.jsonl" if mask is None else out.name + ".audit.jsonl")
-    job = Job(settings, Path(audit_path) if audit_path else default_audit, console, "inpaint")
-    for src, dst, m in pairs:
-        if m is None:
-            job.process(src, dst, _missing_mask)
-        else:
-            job.process(src, dst, _pipeline_for(m))
-    return job.finish()
-
-
-def _missing_mask(job, src, dst):
-    raise InputError("no mask with this image's name in --mask-dir")
+        return [(image, out, mask)]
+    if not image.is_dir():
+        raise UsageError("--mask-dir needs IMAGE to be a folder of images")
+    check_paths([image, mask_dir], out)
+    pairs = []
+    for src in sorted(p for p in image.rglob("*") if p.is_file() and file_kind(p) == "image"):
+        rel = src.relative_to(image)
+        candidates = [mask_dir / rel] + sorted((mask_dir / rel.parent).glob(src.stem + ".*"))
+        pairs.append((src, out / rel, next((c for c in candidates if c.is_file()), None)))
+    return pairs

@@ -25,12 +25,13 @@ from pdf2image import convert_from_path
 from PIL import Image
 from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
 
-from detectors.base import Word
+from redact.core.words import Word
 from pipelines.image_io import MAX_PIXELS
 from pipelines.pdf_writer import ImagePdfWriter, PageGeometry
 from pipelines.redactor import PAGE
-from redact.errors import InputError
-from redact.regions import Region, build_mask
+from redact.core.errors import InputError, squeeze
+from redact.core.outcome import Outcome
+from redact.core.regions import Region, build_mask
 
 FORM_FIELD = "form_field"  # region kind: the value someone typed into a form field
 PAGE_BATCH = 4  # pages rendered, detected and filled together: the bound on pages held in memory
@@ -207,7 +208,7 @@ def _filled_field(widget) -> bool:
 
 
 def _short(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or exc.__class__.__name__
+    return squeeze(exc, 200) or exc.__class__.__name__
 
 
 def page_dpi(geometry: PageGeometry, dpi: int) -> int:
@@ -244,8 +245,6 @@ def _ocr_layers(images: list[np.ndarray], regions: list[list[Region]], pad: floa
 
 def redact_pdf_file(job, src: Path, dst: Path):
     """Redact ``src`` into a new image-only PDF ``dst``. Returns the Outcome (regions removed, page count)."""
-    from redact.job import Outcome
-
     settings, redactor = job.settings, job.redactor
     source = PdfSource(src, settings.password)
     text_detection = any(d in ("names", "pii") for d in settings.detectors_for(True))

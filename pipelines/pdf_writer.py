@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from detectors.base import Word
+from redact.core.words import Word
 
 JPEG_QUALITY = 85
 GREY_TOLERANCE = 8  # a page whose channels never differ by more than this is written as greyscale

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from redact.regions import Box, Region
+from redact.core.regions import Box, Region
 
 
 def iou(a: Box, b: Box) -> float:

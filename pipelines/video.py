@@ -42,8 +42,10 @@ import numpy as np
 
 from pipelines.redactor import PHOTO
 from pipelines.tracking import Tracker, TrackRule
-from redact.errors import InputError
-from redact.regions import LOGO
+from redact.core.errors import InputError, squeeze
+from redact.core.images import fit_side
+from redact.core.outcome import Outcome
+from redact.core.regions import LOGO
 
 BATCH_GPU = 8  # frames per detection batch on a GPU (the detector and a GPU fill are batched)
 BATCH_CPU = 4  # and on the CPU, where 4 measured faster than 8 (37 against 41 ms of CPU time a frame)
@@ -80,7 +82,7 @@ class Frame:
 
 
 def _av_error(exc: Exception) -> InputError:
-    text = " ".join(str(exc).split())
+    text = squeeze(exc)
     return InputError(f"corrupt, truncated or unreadable video ({text})")
 
 
@@ -177,15 +179,6 @@ def _stored(image: np.ndarray, rotation: int) -> np.ndarray:
     return image if rotation == 0 else np.ascontiguousarray(np.rot90(image, -(rotation // 90)))
 
 
-def _shrunk(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
-    """The image with its longest side at most ``side`` (0: as it is), and that copy's scale."""
-    h, w = image.shape[:2]
-    s = min(1.0, side / max(h, w)) if side else 1.0
-    if s == 1.0:
-        return image, 1.0
-    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA), s
-
-
 def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop: threading.Event) -> None:
     """Decoder stage: upright RGB frames and their detection-size copies, in order; InputError on damage."""
     packets = 0
@@ -207,7 +200,7 @@ def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop
                     if f.is_corrupt:
                         raise InputError(f"corrupt video (frame {index} cannot be decoded cleanly)")
                     image = _upright(f.to_ndarray(format="rgb24"), info.rotation)
-                    small, s = _shrunk(image, detect_side)
+                    small, s = fit_side(image, detect_side)
                     time = float(f.pts * tb) if f.pts is not None else index / float(info.rate)
                     duration = durations.pop(f.pts, 0) or int(f.duration or 0)
                     _put(out, Frame(index, f.pts, duration, time, image, small, s), stop)
@@ -336,7 +329,7 @@ def _detect(redactor, batch: list[Frame]) -> list[list]:
     if LOGOS in names:
         for acc, f in zip(regions, batch):
             if f.logo_key:
-                image, s = _shrunk(f.image, redactor.settings.video_logo_side)
+                image, s = fit_side(f.image, redactor.settings.video_logo_side)
                 found = redactor.detect([image], f.index, document=False, only=[LOGOS])[0]
                 acc.extend(r.scaled(1 / s).clipped(w, h) for r in found)
     return regions
@@ -385,8 +378,6 @@ def _detect_workers(redactor) -> int:
 
 def redact_video_file(job, src: Path, dst: Path):
     """Redact every frame of ``src`` into ``dst`` (H.264 MP4). Returns an Outcome with one record per track."""
-    from redact.job import Outcome
-
     src, dst = Path(src), Path(dst)
     info = probe(src)
     settings = job.settings

@@ -1,4 +1,6 @@
-"""The ``redact`` command line (a click group). Exit codes: see ``redact.errors.ExitCode`` and the README."""
+"""The ``redact`` command line (a click group): each job command parses its options into ``Settings``, calls the
+library API (``redact.api``) and exits with the report's code. Errors become one line and their exit code in one
+place, ``handle_errors``. Exit codes: ``redact.core.errors.ExitCode`` and the README."""
 from __future__ import annotations
 
 import functools
@@ -8,10 +10,10 @@ from pathlib import Path
 import click
 
 from redact import __version__
-from redact.console import Console
-from redact.errors import ExitCode, RedactError, UsageError, one_line
-from redact.lock import OutputLocked
-from redact.settings import Settings, parse_detect
+from redact.core.console import Console
+from redact.core.errors import ExitCode, UsageError, exit_code_of, one_line
+from redact.core.registry import DETECTORS, FILLS
+from redact.core.settings import Settings, parse_detect
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
@@ -20,9 +22,9 @@ def job_options(f):
     """Options shared by every job command; they fill a ``Settings``."""
     opts = [
         click.option("--detect", "detect", default=None, metavar="LIST",
-                     help="Detectors: any of faces,names,pii,logos. Default: faces for photos and videos, "
+                     help=f"Detectors: any of {','.join(DETECTORS.names())}. Default: faces for photos and videos, "
                           "names,pii,faces for documents."),
-        click.option("--style", default=None, type=click.Choice(["inpaint", "telea", "ns", "box", "blur", "pixelate"]),
+        click.option("--style", default=None, type=click.Choice(FILLS.names()),
                      help="How regions are removed (default: telea)."),
         click.option("--device", default=None, type=click.Choice(["auto", "cpu", "cuda"]),
                      help="Where models run (default auto: CUDA when present)."),
@@ -93,21 +95,12 @@ def handle_errors(f):
     def wrapper(*args, **kwargs):
         try:
             code = f(*args, **kwargs)
-        except (UsageError, ValueError) as exc:
-            click.echo(f"redact: error: {exc}", err=True)
-            sys.exit(ExitCode.USAGE)
-        except OutputLocked as exc:
-            click.echo(f"redact: error: {exc}", err=True)
-            sys.exit(ExitCode.LOCKED)
-        except RedactError as exc:
-            click.echo(f"redact: error: {exc}", err=True)
-            sys.exit(ExitCode.FILES_FAILED)
         except KeyboardInterrupt:
             click.echo("redact: interrupted", err=True)
             sys.exit(ExitCode.INTERRUPTED)
-        except Exception as exc:  # a job-level failure (e.g. a model that cannot load): one line, no traceback
+        except Exception as exc:  # typed errors carry their exit code; others (a model that cannot load): 1
             click.echo(f"redact: error: {one_line(exc)}", err=True)
-            sys.exit(ExitCode.FILES_FAILED)
+            sys.exit(exit_code_of(exc))
         sys.exit(int(code or 0))
 
     return wrapper
@@ -119,23 +112,6 @@ def main():
     """Find faces, names, personal data and logos in images, PDFs and videos, and remove them."""
 
 
-def run_job(inputs: list[Path], out_dir: Path, kinds: set[str], settings: Settings, audit_path, log_json: bool,
-            command: str) -> ExitCode:
-    from pipelines.directory import plan, unsupported, unsupported_message
-    from redact.job import Job
-
-    pairs = plan(inputs, out_dir, kinds)
-    console = Console(log_json=log_json)
-    skipped = unsupported(inputs, kinds)
-    if skipped:
-        console.warn(unsupported_message(skipped, kinds))
-    if not pairs:
-        console.warn("no files to redact in " + ", ".join(map(str, inputs)))
-        return ExitCode.OK
-    job = Job(settings, Path(audit_path) if audit_path else out_dir / "audit.jsonl", console, command)
-    return job.run(pairs)
-
-
 @main.command(context_settings=CONTEXT)
 @click.argument("in_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -144,7 +120,10 @@ def run_job(inputs: list[Path], out_dir: Path, kinds: set[str], settings: Settin
 @handle_errors
 def images(in_dir, out_dir, audit_path, log_json, **options):
     """Redact every image under IN_DIR (PNG, JPEG, TIFF, WebP, BMP) into OUT_DIR, same formats, no metadata."""
-    return run_job([in_dir], out_dir, {"image"}, make_settings(**options), audit_path, log_json, "images")
+    from redact.api import redact_paths
+
+    return redact_paths([in_dir], out_dir, make_settings(**options), incremental=False, audit=audit_path,
+                        kinds={"image"}, console=Console(log_json=log_json), command="images").exit_code
 
 
 @main.command(context_settings=CONTEXT)
@@ -154,10 +133,14 @@ def images(in_dir, out_dir, audit_path, log_json, **options):
 @click.option("--config", "config_path", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="TOML file holding any of these options (and inputs, output); the command line overrides it.")
 @click.option("--force", is_flag=True, default=None, help="Redo every file, even those unchanged since the last run.")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Redact the files on a Ray cluster: auto (the cluster this machine joined with `ray start`), "
+                   "local (a Ray instance for this job), or HOST:PORT. Inputs and output must be on storage every "
+                   "node sees.")
 @job_options
 @pdf_options
 @handle_errors
-def run(inputs, out_dir, config_path, force, audit_path, log_json, **options):
+def run(inputs, out_dir, config_path, force, cluster, audit_path, log_json, **options):
     """Redact mixed folders: images, PDFs and videos, each by its own job.
 
     Incremental and resumable: a file is skipped while its content and the settings are unchanged since it was
@@ -176,31 +159,19 @@ def run(inputs, out_dir, config_path, force, audit_path, log_json, **options):
     for src in inputs:
         if not src.exists():
             raise UsageError(f"{src}: no such file or folder")
-    return run_incremental(inputs, out_dir, make_settings(base, **options), audit_path or conf.get("audit"),
-                           log_json or conf.get("log_json", False), force or conf.get("force", False))
+    settings = make_settings(base, **options)
+    audit, force = audit_path or conf.get("audit"), force or conf.get("force", False)
+    console = Console(log_json=log_json or conf.get("log_json", False))
+    cluster = cluster or conf.get("cluster")
+    if cluster:
+        from redact.cluster import redact_on_cluster
 
+        return redact_on_cluster(inputs, out_dir, settings, address=cluster, audit=audit, force=force,
+                                 console=console).exit_code
+    from redact.api import redact_paths
 
-def run_incremental(inputs: list[Path], out_dir: Path, settings: Settings, audit_path, log_json: bool,
-                    force: bool) -> ExitCode:
-    """``redact run``: lock the output folder, then redact what changed since the last run."""
-    from pipelines.directory import check_paths, plan, unsupported, unsupported_message
-    from redact.job import Job
-    from redact.lock import OutputLock
-    from redact.state import JobState
-
-    check_paths(inputs, out_dir)  # before the lock creates the output folder
-    console = Console(log_json=log_json)
-    with OutputLock(out_dir):
-        pairs = plan(inputs, out_dir, {"image", "pdf", "video"})
-        skipped = unsupported(inputs, {"image", "pdf", "video"})
-        if skipped and (console.verbose or console.log_json):  # not in cron's mail every run: the files stay
-            console.warn(unsupported_message(skipped, {"image", "pdf", "video"}))
-        if not pairs:
-            console.info("nothing to do: no images, PDFs or videos in " + ", ".join(map(str, inputs)))
-            return ExitCode.OK
-        job = Job(settings, Path(audit_path) if audit_path else out_dir / "audit.jsonl", console, "run",
-                  state=JobState(out_dir))
-        return job.run(pairs, force=force)
+    return redact_paths(inputs, out_dir, settings, incremental=True, audit=audit, force=force, console=console,
+                        command="run").exit_code
 
 
 @main.command(context_settings=CONTEXT)
@@ -215,14 +186,10 @@ def pdf(src, out, audit_path, log_json, **options):
 
     No text, fonts, metadata, annotations, form fields, scripts, attachments or outlines of IN.pdf survive.
     """
-    from redact.job import Job
+    from redact.api import redact_file
 
-    if out.resolve() == src.resolve():
-        raise UsageError("the output must not be the input; choose another -o")
-    console = Console(log_json=log_json)
-    job = Job(make_settings(**options), Path(audit_path) if audit_path else out.parent / "audit.jsonl", console,
-              "pdf")
-    return job.run([(src, out)])
+    return redact_file(src, out, make_settings(**options), audit=audit_path, console=Console(log_json=log_json),
+                       command="pdf").exit_code
 
 
 @main.command(context_settings=CONTEXT)
@@ -248,21 +215,19 @@ def video(src, out, no_audio, audit_path, log_json, **options):
     across frames, so frames where the detector misses a face are masked too.
     """
     from pipelines.directory import VIDEO_SUFFIXES, output_name
-    from redact.job import Job
+    from redact.api import redact_file, redact_paths
 
     settings = make_settings(audio=False if no_audio else None, **options)
     if not settings.logos and (options.get("video_logo_every") is not None
                                or options.get("video_logo_side") is not None):
         raise UsageError("--logo-every and --logo-side tune the logo detector: give --logos DIR too")
+    console = Console(log_json=log_json)
     if src.is_dir():
-        return run_job([src], out, {"video"}, settings, audit_path, log_json, "video")
+        return redact_paths([src], out, settings, incremental=False, audit=audit_path, kinds={"video"},
+                            console=console, command="video").exit_code
     if out.is_dir() or out.suffix.lower() not in VIDEO_SUFFIXES:
         out = out / output_name(src)
-    if out.resolve() == src.resolve():
-        raise UsageError("the output must not be the input; choose another -o")
-    console = Console(log_json=log_json)
-    job = Job(settings, Path(audit_path) if audit_path else out.parent / "audit.jsonl", console, "video")
-    return job.run([(src, out)])
+    return redact_file(src, out, settings, audit=audit_path, console=console, command="video").exit_code
 
 
 @main.command(context_settings=CONTEXT)
@@ -301,12 +266,13 @@ def report(audit_file, out, csv_path):
 @handle_errors
 def inpaint_cmd(image, mask, mask_dir, out, audit_path, log_json, **options):
     """Manual redaction: remove the white pixels of MASK from IMAGE (or every image of a folder)."""
-    from pipelines.manual import redact_with_masks
+    from redact.api import redact_with_masks
 
     settings = make_settings(**options)
     if (mask is None) == (mask_dir is None):
         raise UsageError("give exactly one of --mask (one image) or --mask-dir (a folder of images)")
-    return redact_with_masks(image, mask, mask_dir, out, settings, audit_path, Console(log_json=log_json))
+    return redact_with_masks(image, out, mask=mask, mask_dir=mask_dir, settings=settings, audit=audit_path,
+                             console=Console(log_json=log_json), command="inpaint").exit_code
 
 
 def weights_path(name: str | None) -> Path | None:
@@ -354,7 +320,7 @@ def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width
     import torch
 
     from inpaint.train import train
-    from redact.device import resolve_device
+    from redact.core.device import resolve_device
 
     if threads:
         torch.set_num_threads(threads)
@@ -383,7 +349,7 @@ def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width
 def eval_cmd(data_dir, out_dir, domain, weights, size, limit, device, seed):
     """Inpainting quality: PSNR / SSIM / L1 per mask-ratio bucket (photo), or the page targets (page)."""
     from inpaint.evaluate import format_page_table, format_table, run_eval
-    from redact.device import resolve_device
+    from redact.core.device import resolve_device
 
     record = run_eval(data_dir, out_dir, weights_path(weights), size, limit, resolve_device(device), seed, domain,
                       Console(verbose=True))

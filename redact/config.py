@@ -2,7 +2,7 @@
 
 Keys are the option names with ``_`` or ``-`` (``log_json`` or ``log-json``): every ``Settings`` field (``detect``,
 ``style``, ``pad``, ``face_threshold``, ...), plus ``inputs`` (a list of folders or files), ``output``,
-``audit``, ``log_json`` and ``force``. Options given on the command line override the file. Example::
+``audit``, ``log_json``, ``force`` and ``cluster``. Options given on the command line override the file. Example::
 
     inputs = ["/srv/scans", "/srv/videos"]
     output = "/srv/redacted"
@@ -16,10 +16,10 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
-from redact.errors import UsageError
-from redact.settings import Settings, parse_detect
+from redact.core.errors import UsageError
+from redact.core.settings import Settings, parse_detect
 
-RUN_KEYS = {"inputs": "list", "output": "str", "audit": "str", "log_json": "bool", "force": "bool"}
+RUN_KEYS = {"inputs": "list", "output": "str", "audit": "str", "log_json": "bool", "force": "bool", "cluster": "str"}
 
 
 def _type_of(annotation: str) -> str:
@@ -50,7 +50,7 @@ def _check(key: str, value, kind: str, where: str):
 
 
 def load_config(path: Path) -> tuple[Settings, dict]:
-    """(settings from the file over the defaults, the run keys: inputs, output, audit, log_json, force)."""
+    """(settings from the file over the defaults, the run keys: inputs, output, audit, log_json, force, cluster)."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
@@ -69,7 +69,7 @@ def load_config(path: Path) -> tuple[Settings, dict]:
                 raise UsageError(f"{path}: 'detect' must be a list of detector names or a comma-separated string")
             try:
                 settings.detect = parse_detect(names)
-            except ValueError as exc:
+            except UsageError as exc:
                 raise UsageError(f"{path}: {exc}") from exc
         elif key in kinds:
             setattr(settings, key, _check(raw_key, value, kinds[key], str(path)))

@@ -19,20 +19,10 @@ from pathlib import Path
 from pipelines.directory import TEMP_MARK, file_kind, temp_path
 from redact import __version__
 from redact.audit import AuditLog, last_record, sha256_file
-from redact.console import Console
-from redact.errors import ExitCode, InputError, UsageError, one_line
-from redact.regions import Region
-from redact.settings import Settings
+from redact.core.console import Console
+from redact.core.errors import ExitCode, InputError, UsageError, one_line
+from redact.core.settings import Settings
 from redact.state import DoneFile, JobState
-
-
-@dataclass
-class Outcome:
-    """What a pipeline removed from one file: regions (images, pages) or track records (videos)."""
-
-    regions: list[Region] = field(default_factory=list)
-    tracks: list[dict] = field(default_factory=list)
-    pages: int = 0
 
 
 @dataclass
@@ -43,6 +33,53 @@ class FileResult:
     error: str = ""
     regions: int = 0
     seconds: float = 0.0
+
+
+@dataclass
+class Manifest:
+    """What redacting one file produced, small enough to send from a worker to the job that records it."""
+
+    src: Path
+    dst: Path
+    status: str  # ok | failed
+    error: str = ""
+    input_sha256: str | None = None
+    output_sha256: str | None = None
+    regions: list[dict] = field(default_factory=list)  # audit records of the regions (Region.to_record)
+    tracks: list[dict] = field(default_factory=list)
+    pages: int = 0
+    style: str = ""
+    fill_model: str = ""
+    models: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    """What a job did: one result per file, and where its audit is."""
+
+    files: list[FileResult]
+    audit: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.files)
+
+    @property
+    def ok(self) -> int:
+        return self.count("ok")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.FILES_FAILED if self.failed else ExitCode.OK
 
 
 def _pipeline(kind: str):
@@ -61,19 +98,13 @@ def _pipeline(kind: str):
     raise InputError("unsupported file type")
 
 
-class Job:
-    def __init__(self, settings: Settings, audit_path: Path, console: Console | None = None, command: str = "",
-                 state: JobState | None = None):
+class Worker:
+    """Redacts files into place (``redact_one``) with models loaded once: what a pipeline sees as ``job``."""
+
+    def __init__(self, settings: Settings, console: Console | None = None):
         self.settings = settings
         self.console = console or Console()
         self._redactor = None
-        self.audit = AuditLog(audit_path)
-        self.results: list[FileResult] = []
-        self.command = command
-        self.state = state
-        self._started = False
-        self._job_notes: dict = {}
-        self._fingerprints: dict[tuple[str, ...], str | None] = {}
 
     @property
     def redactor(self):
@@ -82,6 +113,57 @@ class Job:
 
             self._redactor = Redactor(self.settings, self.console)
         return self._redactor
+
+
+def redact_one(job, src: Path, dst: Path, pipeline=None, input_sha256: str | None = None) -> Manifest:
+    """Redact ``src`` into ``dst`` through ``pipeline`` (default: the one for its type), failing closed.
+
+    The output is written to a temporary name beside ``dst`` and renamed only when complete; on any error the
+    temporary file is removed and the manifest says why. Running it again for the same file (a retry) gives the
+    same output."""
+    t0 = time.perf_counter()
+    tmp = temp_path(dst)
+    try:
+        if pipeline is None:
+            kind = file_kind(src)
+            if kind is None:
+                raise InputError(f"unsupported file type {src.suffix or '(no extension)'}")
+            pipeline = _pipeline(kind)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)  # a leftover (or a planted link) must not be written through
+        outcome = pipeline(job, src, tmp)
+        with open(tmp, "rb+") as f:  # the bytes are on disk before the name says the file is complete
+            os.fsync(f.fileno())
+        os.replace(tmp, dst)
+    except KeyboardInterrupt:
+        tmp.unlink(missing_ok=True)
+        raise
+    except Exception as exc:  # fail closed: no output; the job records the one-line error and goes on
+        tmp.unlink(missing_ok=True)
+        return Manifest(src, dst, "failed", one_line(exc), input_sha256=input_sha256 or _safe_sha(src),
+                        seconds=time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    fill = job.redactor.fill
+    models = job.redactor.model_ids()
+    return Manifest(src, dst, "ok", input_sha256=input_sha256 or _safe_sha(src), output_sha256=sha256_file(dst),
+                    regions=[r.to_record() for r in outcome.regions], tracks=list(outcome.tracks),
+                    pages=outcome.pages, style=fill.name, fill_model=fill.model_id, models=models,
+                    fingerprint=job.settings.fingerprint(models), seconds=seconds)
+
+
+class Job(Worker):
+    """A job: a ``Worker`` that also writes the audit and the job state (incremental, resumable runs)."""
+
+    def __init__(self, settings: Settings, audit_path: Path, console: Console | None = None, command: str = "",
+                 state: JobState | None = None):
+        super().__init__(settings, console)
+        self.audit = AuditLog(audit_path)
+        self.results: list[FileResult] = []
+        self.command = command
+        self.state = state
+        self._started = False
+        self._job_notes: dict = {}
+        self._fingerprints: dict[tuple[str, ...], str | None] = {}
 
     def start(self) -> None:
         """Load the models and write the job record (settings, versions, model ids).
@@ -141,70 +223,56 @@ class Job:
     def process(self, src: Path, dst: Path, pipeline=None, input_sha256: str | None = None) -> FileResult:
         """Redact one file into ``dst``, failing closed. ``pipeline`` defaults to the one for the file's type."""
         self.start()
-        t0 = time.perf_counter()
-        tmp = temp_path(dst)
-        try:
-            if pipeline is None:
-                kind = file_kind(src)
-                if kind is None:
-                    raise InputError(f"unsupported file type {src.suffix or '(no extension)'}")
-                pipeline = _pipeline(kind)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            tmp.unlink(missing_ok=True)  # a leftover (or a planted link) must not be written through
-            outcome = pipeline(self, src, tmp)
-            if not isinstance(outcome, Outcome):
-                outcome = Outcome(regions=list(outcome))
-            with open(tmp, "rb+") as f:  # the bytes are on disk before the name says the file is complete
-                os.fsync(f.fileno())
-            os.replace(tmp, dst)
-        except KeyboardInterrupt:
-            tmp.unlink(missing_ok=True)
-            raise
-        except Exception as exc:  # fail closed: no output, one line, an audit record, next file
-            tmp.unlink(missing_ok=True)
-            message = one_line(exc)
-            self.console.error(printable(src), message)
-            result = FileResult(src, dst, "failed", message, seconds=time.perf_counter() - t0)
-            self.audit.write("file", input=str(src), output=None, status="failed", error=message,
-                             input_sha256=input_sha256 or _safe_sha(src), seconds=round(result.seconds, 3))
+        return self.record(redact_one(self, src, dst, pipeline, input_sha256))
+
+    def record(self, m: Manifest) -> FileResult:
+        """Write one file's manifest to the audit (and, when it is done, to the job state)."""
+        if m.status == "failed":
+            self.console.error(printable(m.src), m.error)
+            result = FileResult(m.src, m.dst, "failed", m.error, seconds=m.seconds)
+            self.audit.write("file", input=str(m.src), output=None, status="failed", error=m.error,
+                             input_sha256=m.input_sha256, seconds=round(m.seconds, 3))
             self.audit.sync()
             self.results.append(result)
             return result
-        style, model = self.redactor.fill.name, self.redactor.fill.model_id
-        for r in outcome.regions:
-            self.audit.write("region", file=str(src), style=style, model=model, **r.to_record())
-        for t in outcome.tracks:
-            self.audit.write("track", file=str(src), style=style, model=model, **t)
-        n = len(outcome.regions) + len(outcome.tracks)
-        result = FileResult(src, dst, "ok", regions=n, seconds=time.perf_counter() - t0)
-        models = self.redactor.model_ids()
-        input_sha256 = input_sha256 or _safe_sha(src)
-        output_sha256 = sha256_file(dst)
-        fingerprint = self.settings.fingerprint(models)
-        record = self.audit.write("file", input=str(src), output=str(dst), status="ok", error=None,
-                                  input_sha256=input_sha256, output_sha256=output_sha256, regions=n, models=models,
-                                  fingerprint=fingerprint, pages=outcome.pages or None,
-                                  seconds=round(result.seconds, 3))
+        for r in m.regions:
+            self.audit.write("region", file=str(m.src), style=m.style, model=m.fill_model, **r)
+        for t in m.tracks:
+            self.audit.write("track", file=str(m.src), style=m.style, model=m.fill_model, **t)
+        n = len(m.regions) + len(m.tracks)
+        result = FileResult(m.src, m.dst, "ok", regions=n, seconds=m.seconds)
+        record = self.audit.write("file", input=str(m.src), output=str(m.dst), status="ok", error=None,
+                                  input_sha256=m.input_sha256, output_sha256=m.output_sha256, regions=n,
+                                  models=m.models, fingerprint=m.fingerprint, pages=m.pages or None,
+                                  seconds=round(m.seconds, 3))
         self.audit.sync()
         # Done only now: the output is in place and the audit says so (a crash before this line redoes the file,
         # or recovers this record from the audit's last line, see recover_last_done).
-        if self.state is not None and input_sha256 is not None:
-            self.state.record_done(src, dst, input_sha256, fingerprint, models, output_sha256, record["time"])
+        if self.state is not None and m.input_sha256 is not None:
+            self.state.record_done(m.src, m.dst, m.input_sha256, m.fingerprint, m.models, m.output_sha256,
+                                   record["time"])
         self.results.append(result)
         return result
 
-    def run(self, pairs: list[tuple[Path, Path]], force: bool = False) -> ExitCode:
+    def pending(self, src: Path, dst: Path, force: bool = False) -> tuple[bool, str | None]:
+        """(whether ``dst`` is to be redacted, the input's sha256 when there is a state); a file unchanged since
+        it was done is recorded as skipped instead (``force`` redoes it)."""
+        sha = _safe_sha(src) if self.state is not None else None
+        done = None if force else self.unchanged(dst, sha)
+        if done is not None:
+            self.skip(src, dst, done)
+            return False, sha
+        return True, sha
+
+    def run(self, pairs: list[tuple[Path, Path]], force: bool = False) -> Report:
         """Process every (input, output) pair; with a state, resume: skip unchanged files unless ``force``."""
         if self.state is not None:
             self.recover()
         with self.console.progress(total=len(pairs), desc="files", unit="file", leave=True) as bar:
             for src, dst in pairs:
                 bar.set_postfix_str(src.name[-40:])
-                sha = _safe_sha(src) if self.state is not None else None
-                done = None if force else self.unchanged(dst, sha)
-                if done is not None:
-                    self.skip(src, dst, done)
-                else:
+                redo, sha = self.pending(src, dst, force)
+                if redo:
                     self.process(src, dst, input_sha256=sha)
                 bar.update(1)
         return self.finish()
@@ -217,10 +285,9 @@ class Job:
             self.console.info(f"removed {removed} unfinished temporary file(s) left by an interrupted run")
         recover_last_done(self.audit.path, self.state)
 
-    def finish(self) -> ExitCode:
-        ok = sum(r.status == "ok" for r in self.results)
-        failed = sum(r.status == "failed" for r in self.results)
-        skipped = sum(r.status == "skipped" for r in self.results)
+    def finish(self) -> Report:
+        report = Report(list(self.results), self.audit.path)
+        ok, failed, skipped = report.ok, report.failed, report.skipped
         if self._started:
             self.audit.write("end", files_ok=ok, files_failed=failed, files_skipped=skipped,
                              regions=sum(r.regions for r in self.results))
@@ -235,7 +302,7 @@ class Job:
             self.console.warn(summary)
         else:
             self.console.info(summary)
-        return ExitCode.FILES_FAILED if failed else ExitCode.OK
+        return report
 
 
 def remove_leftover_temps(out_dir: Path) -> int:

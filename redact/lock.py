@@ -11,13 +11,9 @@ import platform
 import time
 from pathlib import Path
 
-from redact.errors import RedactError
+from redact.core.errors import OutputLocked
 
 LOCK_NAME = ".redact.lock"
-
-
-class OutputLocked(RedactError):
-    """Another run holds the lock on this output folder (exit code ExitCode.LOCKED)."""
 
 
 class OutputLock:

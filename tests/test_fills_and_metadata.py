@@ -12,7 +12,7 @@ from PIL import Image, TiffImagePlugin
 from conftest import SAMPLES, load_rgb
 from inpaint.fills import get_fill
 from pipelines.image_io import read_image, write_image
-from redact.regions import FACE, Region, build_mask
+from redact.core.regions import FACE, Region, build_mask
 
 REDACT = [sys.executable, "-m", "redact.cli"]
 

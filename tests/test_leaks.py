@@ -380,7 +380,7 @@ def test_an_image_named_like_a_video_fails(tmp_path, cli_runner):
 
 def test_a_video_with_enormous_frames_is_refused_before_decoding(tmp_path):
     from pipelines.video import probe
-    from redact.errors import InputError
+    from redact.core.errors import InputError
 
     src = tmp_path / "bomb.mp4"
     with av.open(str(src), "w") as c:

@@ -8,9 +8,9 @@ from PIL import Image
 
 from conftest import load_rgb, shared
 from logo_scenes import coverage, degrade, icon_svg, place_mark, pose_near, render_alpha
-from redact.errors import ExitCode, InputError
-from redact.regions import LOGO, build_mask
-from redact.settings import Settings
+from redact.core.errors import ExitCode, InputError
+from redact.core.regions import LOGO, build_mask
+from redact.core.settings import Settings
 
 MARKS = ("mailbox", "dropbox")
 

@@ -18,11 +18,11 @@ from detectors.base import Word
 from pipelines.pdf import kept_words
 from pipelines.pdf_writer import PageGeometry
 from redact.cli import main
-from redact.console import Console
+from redact.core.console import Console
 from redact.job import Job
-from redact.regions import Region
-from redact.settings import Settings
-from tests.conftest import SAMPLES, shared
+from redact.core.regions import Region
+from redact.core.settings import Settings
+from conftest import SAMPLES, shared
 
 FORM_VALUES = {  # VA form 21-0966, page 1: the veteran's name, mailing address and date of birth
     "F[0].Page_1[0].Veterans_First_Name[0]": "Margaret",

@@ -8,8 +8,8 @@ import torch
 from inpaint.base import InpaintError
 from inpaint.checkpoint import CheckpointError, load_model, read_checkpoint, save_checkpoint
 from inpaint.rfrnet import RFRNet, parameter_count, reach_px
-from tests.conftest import SAMPLES, load_rgb
-from tests.rfr_reference import RefRFRNet
+from conftest import SAMPLES, load_rgb
+from rfr_reference import RefRFRNet
 
 
 def random_weights(model: torch.nn.Module, seed: int) -> dict:
@@ -185,11 +185,11 @@ def test_shipped_weights_are_checked(tmp_path):
 
 
 def test_inpaint_style_without_any_weights_refuses(tmp_path, cli_runner):
-    from inpaint.fills import get_fill
+    from inpaint.rfr_fill import parse_weights
     from redact.cli import main
 
     with pytest.raises(InpaintError, match="--weights"):
-        get_fill("inpaint", device="cpu", weights={})
+        parse_weights({})
     src = tmp_path / "in"
     src.mkdir()
     import cv2

@@ -27,7 +27,7 @@ from conftest import ROOT, SAMPLES, shared
 from pipelines.directory import TEMP_MARK
 from redact.audit import read_records
 from redact.cli import main
-from redact.errors import ExitCode
+from redact.core.errors import ExitCode
 
 PHOTOS = sorted(p for p in (SAMPLES / "photos").iterdir() if p.suffix.lower() in (".jpg", ".png", ".webp"))
 REDACT = [sys.executable, "-m", "redact.cli"]
@@ -340,9 +340,9 @@ def test_report_of_a_tampered_audit_says_so_and_exits_1(mixed_run, tmp_path, cli
 def test_a_kill_between_the_audit_record_and_the_state_record_does_not_redo_the_file(tmp_path, cli_runner):
     """The one window where the audit says done and the state does not: the next run recovers it from the audit."""
     from redact.audit import sha256_file
-    from redact.console import Console
+    from redact.core.console import Console
     from redact.job import Job
-    from redact.settings import Settings
+    from redact.core.settings import Settings
     from redact.state import JobState
 
     src = make_photo_folder(tmp_path / "in", 1, sides=(220, 220))[0]

@@ -11,9 +11,9 @@ import pytest
 from detectors.base import Word
 from detectors.ocr import ocr_page
 from detectors.pagetext import PageText
-from redact.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN, TERM
-from redact.settings import Settings
-from tests.conftest import load_rgb, shared
+from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN, TERM
+from redact.core.settings import Settings
+from conftest import load_rgb, shared
 
 
 def words_of(lines: list[str]) -> list[Word]:
@@ -313,7 +313,7 @@ def test_region_covers_the_ink_a_tight_ocr_box_misses_and_a_table_rule_cannot_st
     from PIL import Image, ImageDraw, ImageFont
 
     from detectors.inkcover import ink_box
-    from redact.synthdocs import FONTS, _font_path
+    from inpaint.synthdocs import FONTS, _font_path
 
     canvas = Image.new("L", (1200, 240), 255)
     draw = ImageDraw.Draw(canvas)
@@ -334,7 +334,7 @@ def test_region_takes_the_last_letter_ocr_cut_off_but_not_the_next_word():
     from PIL import Image, ImageDraw, ImageFont
 
     from detectors.inkcover import ink_box
-    from redact.synthdocs import FONTS, _font_path
+    from inpaint.synthdocs import FONTS, _font_path
 
     font = ImageFont.truetype(str(_font_path(FONTS["sans"][0])), 46)
     canvas = Image.new("L", (1000, 160), 255)
@@ -369,7 +369,7 @@ def _squash(text: str) -> str:
 def redacted(tmp_path_factory):
     """A generated form and letter (200 dpi) and the named invoice, redacted by the real Job (box and telea)."""
     from redact.job import Job
-    from redact.synthdocs import generate_page
+    from inpaint.synthdocs import generate_page
 
     tmp = tmp_path_factory.mktemp("text")
     rng = np.random.default_rng(7)

@@ -16,11 +16,11 @@ from leak_check import check, decode_rgb, make_mtcnn
 from logo_scenes import coverage, icon_svg, place_mark
 from pipelines.tracking import Tracker
 from redact.audit import read_records, verify
-from redact.console import Console
-from redact.errors import InputError
+from redact.core.console import Console
+from redact.core.errors import InputError
 from redact.job import Job
-from redact.regions import FACE, LOGO, Region, build_mask
-from redact.settings import Settings
+from redact.core.regions import FACE, LOGO, Region, build_mask
+from redact.core.settings import Settings
 
 CLIPS = ("pyfeat_single_face.mp4", "pyfeat_face_noface.mov", "pyfeat_no_face.mp4")
 
@@ -489,11 +489,12 @@ def test_logo_detector_sees_keyframes_at_the_logo_side_and_regions_come_back_in_
     """``video_logo_side``: the logo detector sees a 1000 px copy of keyframes only; its polygons are scaled back
     to the 1280x720 frame and cover the mark there."""
     from pipelines.redactor import Redactor
-    from pipelines.video import Frame, _detect, _shrunk
+    from pipelines.video import Frame, _detect
+    from redact.core.images import fit_side
 
     truths = _logo_clip(tmp_path / "one.mp4", [(640, 360)])
     image = decode_rgb(tmp_path / "one.mp4")[0]
-    small, scale = _shrunk(image, 480)
+    small, scale = fit_side(image, 480)
     assert small.shape == (270, 480, 3) and scale == 0.375
     redactor = Redactor(Settings(device="cpu", style="box", detect=("logos",), logos=logo_job.settings.logos,
                                  video_logo_side=1000))

@@ -9,7 +9,6 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
 
-DETECTORS = ("faces", "names", "pii", "logos")
 DEFAULT_IMAGE_DETECT = ("faces",)
 DEFAULT_DOCUMENT_DETECT = ("names", "pii", "faces")
 
@@ -72,10 +71,11 @@ class Settings:
 
 
 def parse_detect(value: str | None) -> tuple[str, ...] | None:
+    """``--detect faces,names``: detector names, each registered (UsageError naming the unknown ones)."""
+    from redact.core.registry import DETECTORS
+
     if value is None or value == "":
         return None
     names = tuple(v.strip() for v in value.split(",") if v.strip())
-    bad = [n for n in names if n not in DETECTORS]
-    if bad:
-        raise ValueError(f"unknown detector(s) {', '.join(bad)}; choose from {', '.join(DETECTORS)}")
+    DETECTORS.check(names)
     return names

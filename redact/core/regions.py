@@ -29,6 +29,12 @@ MANUAL = "manual"
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in image pixels, x1/y1 exclusive
 
 
+def padded(box: Box, pad: float) -> Box:
+    """``box`` grown by ``pad`` pixels on every side."""
+    x0, y0, x1, y1 = box
+    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+
+
 @dataclass(frozen=True)
 class Region:
     """One thing to remove from one image."""
@@ -43,8 +49,7 @@ class Region:
 
     def padded(self, pad: float) -> "Region":
         """The region grown by ``pad`` pixels on every side (polygons grow by their box only at mask time)."""
-        x0, y0, x1, y1 = self.box
-        return replace(self, box=(x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+        return replace(self, box=padded(self.box, pad))
 
     def scaled(self, sx: float, sy: float | None = None) -> "Region":
         """The region in an image scaled by (sx, sy) relative to the one it was found in."""

@@ -1,7 +1,7 @@
 """Choosing the torch device (``--device auto|cpu|cuda``)."""
 from __future__ import annotations
 
-from redact.errors import UsageError
+from redact.core.errors import UsageError
 
 
 def resolve_device(name: str = "auto") -> str:

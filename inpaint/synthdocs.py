@@ -7,7 +7,7 @@ artefacts, some text in capitals. The result keeps:
 - ``image``: the scanned page (RGB uint8);
 - ``clean``: the same page rendered and scanned identically but without the personal data (for inpainting
   training and for comparing a filled area with what the page looks like without the text);
-- ``items``: the personal data on it (kind from ``redact.regions``, text, one pixel box per text line);
+- ``items``: the personal data on it (kind from ``redact.core.regions``, text, one pixel box per text line);
 - ``words``: every word drawn, with its box and whether it is personal data;
 - ``word_ink``: int32 map, ``j + 1`` on the ink pixels of word ``j``; ``item_mask(k)`` is item k's ink.
 
@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from redact.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN
+from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN
 
 KINDS = ("letter", "invoice", "form", "table")
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
@@ -177,20 +177,16 @@ class _Content:
         exch, line = int(r.integers(201, 999)), int(r.integers(0, 10000))
         if exch == 555:
             exch = 556
-        style = int(r.integers(7))
-        if style == 0:
-            return f"({area}) {exch}-{line:04d}"
-        if style == 1:
-            return f"{area}-{exch}-{line:04d}"
-        if style == 2:
-            return f"{area}.{exch}.{line:04d}"
-        if style == 3:
-            return f"+1 {area} {exch} {line:04d}"
-        if style == 4:
-            return f"+44 20 7{int(r.integers(100, 999))} {line:04d}"
-        if style == 5:
-            return f"+49 30 {int(r.integers(1000000, 9999999))}"
-        return f"+33 1 {int(r.integers(10, 99))} {int(r.integers(10, 99))} {int(r.integers(10, 99))} {int(r.integers(10, 99))}"
+        styles = (  # one is drawn; only its own draws are made, in this order
+            lambda: f"({area}) {exch}-{line:04d}",
+            lambda: f"{area}-{exch}-{line:04d}",
+            lambda: f"{area}.{exch}.{line:04d}",
+            lambda: f"+1 {area} {exch} {line:04d}",
+            lambda: f"+44 20 7{int(r.integers(100, 999))} {line:04d}",
+            lambda: f"+49 30 {int(r.integers(1000000, 9999999))}",
+            lambda: " ".join(["+33 1"] + [str(int(r.integers(10, 99))) for _ in range(4)]),
+        )
+        return styles[int(r.integers(len(styles)))]()
 
     def ssn(self) -> str:
         r = self.rng
@@ -213,14 +209,8 @@ class _Content:
         r = self.rng
         y, m, d = int(r.integers(1940, 2006)), int(r.integers(1, 13)), int(r.integers(1, 29))
         months = ("January February March April May June July August September October November December").split()
-        style = int(r.integers(4))
-        if style == 0:
-            return f"{m:02d}/{d:02d}/{y}"
-        if style == 1:
-            return f"{y}-{m:02d}-{d:02d}"
-        if style == 2:
-            return f"{months[m - 1]} {d}, {y}"
-        return f"{d} {months[m - 1]} {y}"
+        styles = (f"{m:02d}/{d:02d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{months[m - 1]} {d}, {y}", f"{d} {months[m - 1]} {y}")
+        return styles[int(r.integers(len(styles)))]
 
     def address(self) -> list[str]:
         r = self.rng
@@ -343,15 +333,20 @@ def _font_path(name: str) -> Path:
     raise FileNotFoundError(f"font {name} not found: install the Debian package fonts-dejavu-core")
 
 
-def _letter(p: _Page, c: _Content) -> None:
-    company = c.pick(COMPANIES)
-    p.text([company], pt=p.pt * 1.4, bold=True)
-    p.newline(p.pt * 1.4)
+def _address_block(p: _Page, c: _Content) -> None:
+    """A postal address, one line of the page per address line, as one item."""
     addr = c.address()
     k = p.item(ADDRESS, " / ".join(addr))
     for line in addr:
         _tokens_for_item(p, k, line)
         p.newline()
+
+
+def _letter(p: _Page, c: _Content) -> None:
+    company = c.pick(COMPANIES)
+    p.text([company], pt=p.pt * 1.4, bold=True)
+    p.newline(p.pt * 1.4)
+    _address_block(p, c)
     p.text(["Tel:", (PHONE, c.phone())])
     p.newline(n=2)
     p.text([c.pick(GENERIC_DATES)])
@@ -360,11 +355,7 @@ def _letter(p: _Page, c: _Content) -> None:
     hon = c.pick(HONOR)
     p.text([(PERSON, f"{hon} {full}")])
     p.newline()
-    addr = c.address()
-    k = p.item(ADDRESS, " / ".join(addr))
-    for line in addr:
-        _tokens_for_item(p, k, line)
-        p.newline()
+    _address_block(p, c)
     p.newline()
     p.text(["Re: your reference", str(int(c.rng.integers(10000, 99999)))], bold=True)
     p.newline(n=1.5)
@@ -410,11 +401,7 @@ def _tokens_for_item(p: _Page, k: int, line: str, x: float = 0.0, pt=None, bold=
 def _invoice(p: _Page, c: _Content) -> None:
     p.text([c.pick(COMPANIES)], pt=p.pt * 1.5, bold=True)
     p.newline(p.pt * 1.5)
-    addr = c.address()
-    k = p.item(ADDRESS, " / ".join(addr))
-    for line in addr:
-        _tokens_for_item(p, k, line)
-        p.newline()
+    _address_block(p, c)
     p.newline()
     p.cells([(0.0, ["INVOICE"]), (0.6, ["Invoice No:", str(int(c.rng.integers(100000, 999999)))])], bold=True)
     p.cells([(0.6, ["Date:", c.pick(GENERIC_DATES)])])
@@ -423,11 +410,7 @@ def _invoice(p: _Page, c: _Content) -> None:
     p.newline()
     p.text([(PERSON, c.name()[0])], upper=c.rng.random() < 0.3)
     p.newline()
-    addr = c.address()
-    k = p.item(ADDRESS, " / ".join(addr))
-    for line in addr:
-        _tokens_for_item(p, k, line)
-        p.newline()
+    _address_block(p, c)
     p.text(["Phone:", (PHONE, c.phone())])
     p.newline()
     p.text(["Email:", (EMAIL, c.email())])
