@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
 
-import cv2
 import numpy as np
 
 from redact.core.errors import DetectorError
