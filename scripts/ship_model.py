@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/ship_model.py photo runs/photo
     .venv/bin/python scripts/ship_model.py page runs/page
+    .venv/bin/python scripts/ship_model.py photo runs/photo --snapshots-only   # while it still trains
 
 Evaluates every ``snap-*.pth`` of the run (copies of its checkpoint taken while it trained) and ``final.pth``
 (``redact eval``: photos on ../shared/data/photos/eval at 256 px, pages on the held-out synthetic page seeds),
@@ -11,6 +12,7 @@ inpaint/weights/DOMAIN.md are written again.
 """
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -26,10 +28,21 @@ PHOTO_EVAL = ROOT.parent / "shared" / "data" / "photos" / "eval"
 
 
 def evaluate(domain: str, weights: Path, out: Path, baselines: dict | None = None) -> dict:
-    """The evaluation of one checkpoint; ``baselines``: a full record whose Telea / NS figures are reused."""
-    record = run_eval(PHOTO_EVAL if domain == "photo" else None, out, weights, domain=domain,
-                      baselines=baselines is None)
-    if baselines is not None:
+    """The evaluation of one checkpoint; ``baselines``: a full record whose Telea / NS figures are reused.
+
+    A snapshot's RFR-Net figures are kept beside it (``evals/NAME.json``), so they can be computed while the run
+    still trains (``--snapshots-only``) and are not computed twice.
+    """
+    cache = weights.parent / "evals" / f"{weights.stem}.json"
+    if baselines is not None and cache.is_file():
+        record = json.loads(cache.read_text())
+    else:
+        record = run_eval(PHOTO_EVAL if domain == "photo" else None, out, weights, domain=domain,
+                          baselines=baselines is None)
+        if baselines is not None:
+            cache.parent.mkdir(exist_ok=True)
+            cache.write_text(json.dumps(record))
+    if baselines:
         if domain == "photo":
             for bucket, per in record["buckets"].items():
                 per.update({k: v for k, v in baselines["buckets"][bucket].items() if k != "rfrnet"})
@@ -105,8 +118,17 @@ Examples (`{domain}-examples.png`; masked input, RFR-Net, Telea, Navier-Stokes, 
 """
 
 
-def main(domain: str, run_dir: str) -> None:
+def evaluate_snapshots(domain: str, run: Path) -> None:
+    """RFR-Net figures of every snapshot not yet evaluated (baselines come from the final evaluation)."""
+    for path in sorted(run.glob("snap-*.pth")):
+        if not (run / "evals" / f"{path.stem}.json").is_file():
+            evaluate(domain, path, run / "evals" / path.stem, baselines={})
+
+
+def main(domain: str, run_dir: str, *flags: str) -> None:
     run = Path(run_dir)
+    if "--snapshots-only" in flags:
+        return evaluate_snapshots(domain, run)
     done = {e.get("checkpoint_sha") for e in read_jsonl(WEIGHTS_DIR / f"{domain}-evals.jsonl")}
     evals = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,4 +150,4 @@ def main(domain: str, run_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:])
