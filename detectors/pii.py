@@ -410,7 +410,9 @@ def _dates_of_birth(page: PageText) -> list[Span]:
 
 
 def _addresses(page: PageText) -> list[Span]:
-    out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)]
+    from detectors.addresses import find_addresses  # other countries' shapes and whole address blocks
+
+    out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)] + find_addresses(page)
     out += [Span(m.start(), m.end(), ADDRESS) for m in PO_BOX_RE.finditer(page.text)]
     # the city line of an address: "Springfield, IL 62704", or a UK postcode line
     cities = [m for view in (page.text, page.digits, _sevens(page.digits)) for m in CITY_ZIP_RE.finditer(view)]
