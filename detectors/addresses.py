@@ -21,22 +21,31 @@ from redact.regions import ADDRESS
 
 SUFFIX_TYPES = (r"stra(?:ss|ß)e|str\.|gasse|weg|allee|platz|ring|damm|ufer|gracht|straat|laan|plein|kade|singel"
                 r"|dijk|gatan|v[äa]gen|gata|gate|gaten|veien|vei|vej|vejen|gade|all[ée]|katu|tie|kuja|polku")
-PREFIX_TYPES = (r"rue|avenue|av\.|bd\.?|boulevard|all[ée]e|impasse|chemin|place|quai|route|cours|calle|c/|avenida"
+PREFIX_TYPES = (r"(?i:rue|avenue|av\.|bd\.?|boulevard|all[ée]e|impasse|chemin|place|quai|route|cours|calle|c/|avenida"
                 r"|avda\.?|plaza|paseo|carrer|camino|via|viale|piazza|corso|largo|vicolo|rua|travessa|pra[çc]a"
-                r"|estrada|ul\.|al\.|os\.|pl\.|jalan|jln\.?|lorong|am|an\s+der|im|kerkstraat")
+                r"|estrada|ul\.|al\.|os\.|pl\.|jalan|jln\.?|lorong|am|an\s+der|im|kerkstraat)")
+# a street's name after its type: capitalised words, particles between ("de la Paix", "dos Santos", "Victor-Hugo");
+# "take place in Room 4" is no street
+STREET_NAME = (r"(?:(?i:de|da|das|do|dos|del|della|dei|des|du|la|le|les|l['’]|d['’]|van|von|der)[ ]+){0,2}"
+               r"[A-ZÄÖÜÅØÆ\d][\w'’.-]*(?:[ ]+(?:(?i:de|da|do|dos|del|la|le|des|du)[ ]+)?[A-ZÄÖÜÅØÆ][\w'’.-]*){0,3}")
 NUMBER = r"\d{1,4}\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?"
 SUFFIX_STREET_RE = re.compile(
-    rf"\b(?:[A-ZÄÖÜÅØÆ][\w'’.-]*\s+){{0,2}}[\w'’-]*(?:{SUFFIX_TYPES})\b\.?,?\s+{NUMBER}"
-    rf"(?:,?\s+(?:[A-Z]\s?\d{{1,3}}|\d{{1,2}}\.?\s?(?:tv|th|mf|sal)\.?|lgh\.?\s?\d+|bus\s\d+))?", re.I)
+    rf"\b(?:[A-ZÄÖÜÅØÆ][\w'’.-]*[ ]+){{0,2}}[\w'’-]*(?:{SUFFIX_TYPES})(?:\b|(?<=\.))\.?,?[ ]+{NUMBER}"
+    rf"(?:,?[ ]+(?:[A-Z][ ]?\d{{1,3}}|\d{{1,2}}\.?[ ]?(?:tv|th|mf|sal)\.?|lgh\.?[ ]?\d+|bus[ ]\d+))?", re.I)
 PREFIX_STREET_RE = re.compile(
-    rf"(?:\b{NUMBER}(?:\s?(?:bis|ter))?,?\s+)?\b(?:{PREFIX_TYPES})\s+(?:[\w'’.-]+\s+){{0,4}}?[\w'’.-]*[A-Za-z]"
-    rf"(?:,?\s+{NUMBER}(?:,\s*\d{{1,2}}\s?[ºo°]?\s?\w{{0,4}}\.?)?)?", re.I)
+    rf"\b{NUMBER}(?:[ ]?(?:bis|ter))?,?[ ]+(?:{PREFIX_TYPES})[ ]+{STREET_NAME}"  # 12 rue de la Paix
+    rf"|\b(?:{PREFIX_TYPES})[ ]+{STREET_NAME},?[ ]+{NUMBER}"  # Via Garibaldi, 12
+    rf"(?:,[ ]*\d{{1,2}}[ ]?[ºo°]?[ ]?\w{{0,4}}\.?)?")
 POSTCODE_LINE_RE = re.compile(
     r"^(?:\d{5}|\d{4}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}\s\d{2}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}-\d{4,5})\s+"
     r"[A-ZÄÖÜÅØÆ][\w'’.-]+(?:\s+[\w'’.-]+){0,3}$"  # postcode first: most of Europe
     r"|^[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,2},?\s+(?:[A-Z]{2,3}\s+)?"
     r"(?:\d{4,5}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4})$"  # town then code
     r"|^(?:Co\.\s+)?[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)?,?\s+[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}$")
+POSTCODE_TOKEN_RE = re.compile(r"\b(?:\d{4,5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ ]\d{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
+                               r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[AC-FHKNPRTV-Y]\d{2}[ ]?[AC-FHKNPRTV-Y0-9]{4})\b")
+MONEY_RE = re.compile(r"\d[.,]\d{2}\b|[$€£]")
+UNIT_LINE_RE = re.compile(r"(?i:flat|apt\.?|apartment|unit|suite|building|bldg\.?|floor|level|c/o|no\.)[ ]*\d")
 COUNTRIES = frozenset("""usa us united states canada uk united kingdom ireland eire australia france deutschland germany
 netherlands nederland belgium belgique belgie spain espana italy italia portugal poland polska sweden sverige norway
 norge denmark danmark finland suomi malaysia austria osterreich switzerland schweiz suisse""".split())
@@ -65,13 +74,15 @@ def _country_line(text: str) -> bool:
     return text.strip(" .,").lower() in COUNTRIES
 
 
-def find_addresses(page: PageText) -> list[Span]:
+def find_addresses(page: PageText, known: list[Span] = ()) -> list[Span]:
+    """Street and postcode lines of the shapes above, and the blocks around them and around ``known`` address
+    spans (the US/UK shapes found before)."""
     text = page.text
     out = [Span(m.start(), m.end(), ADDRESS, 0.8) for rx in (SUFFIX_STREET_RE, PREFIX_STREET_RE)
            for m in rx.finditer(text) if any(c.isdigit() for c in m.group()) or m.group().lower().startswith("jalan")]
     out = [s for s in out if len(text[s.start:s.end].split()) >= 2]
     lines = _lines(page)
-    street_lines = {k for k, (a, b) in enumerate(lines) if any(a <= s.start < b for s in out)}
+    street_lines = {k for k, (a, b) in enumerate(lines) if any(a <= s.start < b for s in out + list(known))}
     post_lines = {k for k, (a, b) in enumerate(lines) if POSTCODE_LINE_RE.match(text[a:b].strip())}
     anchors = street_lines | {k for k in post_lines if {k - 1, k - 2, k + 1} & street_lines}
     for k in sorted(anchors):
@@ -100,11 +111,11 @@ def _block(page: PageText, lines, k: int) -> list[Span]:
             if not line.strip() or abs(lx - x) > 1.0 * height or gap > 1.0 * height or gap < -0.5 * height \
                     or len(line.split()) > BLOCK_WORDS or "@" in line or ":" in line:
                 break
-            if step == -1 and not any(c.isdigit() for c in line):
-                break  # above a street line: a flat or building line has a number; a name line is not an address
-            if step == 1 and not (any(c.isdigit() for c in line) or _country_line(line)
-                                  or POSTCODE_LINE_RE.match(line.strip())):
-                break
+            if step == -1 and not UNIT_LINE_RE.match(line.strip()):
+                break  # above a street line only a flat's or building's line ("Flat 3", "Apt 5, ..."): not a name
+            if step == 1 and not (_country_line(line) or POSTCODE_LINE_RE.match(line.strip())
+                                  or (POSTCODE_TOKEN_RE.search(line) and not MONEY_RE.search(line))):
+                break  # under it: a postcode line or the country ("Total 1,262.35" is none)
             out.append(Span(a, b, ADDRESS, 0.7))
             prev_top, prev_bottom = ltop, lbottom
     return out

@@ -62,8 +62,10 @@ ADDRESS_ROWS = 4
 MAX_RIGHT_GAP = 12.0  # a value to a label's right starts within this many label heights of it
 BELOW = 6.0  # a value under a label starts within this many label heights under it (a form's boxes)
 SET_APART = 1.2  # a gap wider than this many heights after a label sets its value apart (no colon needed)
+ROW_PITCH_BREAK = 1.8  # a column ends where its next cell is this many row pitches below the last
 CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this many heights (a cell border)
 GAP_STOP = 5.0  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
+LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
                             r"|nationality|relationship|reason|subject|unit|qty|price|description)[:.]?$")
@@ -149,10 +151,23 @@ class FieldFinder:
             if colon or label.endswith(" by") or self._gap(end - 1, pos) >= SET_APART:
                 return [page.word_at[pos]]
             return None
+        nxt = self._next_on_ocr_line(end - 1)
+        if nxt is not None and self._beside_label(end - 1, page.word_start[nxt]):
+            return [nxt]
         right = page.right_of(end - 1)
         if right is not None and self._beside_label(end - 1, right):
             return [page.word_at[right]]
         return self._below(start, end)
+
+    def _next_on_ocr_line(self, pos: int) -> int | None:
+        """The word after the one at ``pos`` on the same OCR line, past a gap so wide that the page's text put it
+        on a line of its own (a memo's "To:      Name")."""
+        page = self.page
+        i = page.word_at[pos]
+        k = page.order.index(i)
+        if k + 1 < len(page.order) and page.words[page.order[k + 1]].line == page.words[i].line:
+            return page.order[k + 1]
+        return None
 
     def _gap(self, a: int, b: int) -> float:
         """The gap between the words at text positions ``a`` and ``b``, in heights of the first."""
@@ -185,7 +200,8 @@ class FieldFinder:
             if y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h) \
                     and w.box[1] < best_y:
                 best, best_y = j, w.box[1]
-        if best is None or best in self.label_words or NUMBERED_RE.match(page.text[page.word_start[best]:]):
+        if best is None or best in self.label_words or NUMBERED_RE.match(page.text[page.word_start[best]:]) \
+                or LABEL_LIKE_RE.match(page.words[best].text):
             return None
         y0 = min(page.words[i].box[1] for i in idx)
         beside = [w.box[0] for j, w in enumerate(page.words) if j not in idx and w.box[0] > x1
@@ -215,7 +231,8 @@ class FieldFinder:
             taken = []
             for j in self._row_from(start):
                 word = page.words[j].text
-                if j in self.label_words or OTHER_LABEL_RE.match(word) or not _word_ok(kind, word) \
+                if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
+                        or not _word_ok(kind, word) \
                         or len(taken) >= MAX_WORDS[kind]:
                     break
                 h = page.words[j].box[3] - page.words[j].box[1]
@@ -261,7 +278,13 @@ class FieldFinder:
             line_start, line_end = page.line_of(start)
             if LABEL_NOISE_RE.sub("", page.text[line_start:start] + page.text[end:line_end]):
                 continue  # a header is its cell's whole text ("Customer Support" heads no column of customers)
+            tops: list[float] = []
             for cell in page.column_under(words[0]):
+                if any(j in self.label_words for j in cell):
+                    break  # another caption: a boxed form's next field, not the next row of a table
+                tops.append(min(page.words[j].box[1] for j in cell))
+                if len(tops) >= 3 and tops[-1] - tops[-2] > ROW_PITCH_BREAK * (tops[1] - tops[0]):
+                    break  # wider apart than the table's rows: what follows is no row of it
                 taken = []
                 for j in cell:
                     if not _word_ok(kind, page.words[j].text) or j in self.label_words:

@@ -180,6 +180,7 @@ class NameFinder:
 
         self.model_id = f"{MODEL}-{self.nlp.meta.get('version', '?')}+{version()}"
         self.english = EnglishWords(self.nlp)
+        self._brands: set[str] = set()  # the page's organisation and product words, as NER found them
 
     def _word_case(self, line: str) -> str:
         """An ALL-CAPS line with common words in lower case and the others capitalised (same length)."""
@@ -226,6 +227,7 @@ class NameFinder:
                     entities.append((a, b))
                 elif ent.label_ in ("ORG", "PRODUCT", "FAC") and n == 0:
                     brands.update(fold(_strip(w)) for w in ent.text.split())
+        self._brands = brands  # (for the rules after NER: "Linn Electronics" is no "Linn" of a person)
         for a, b in entities:
             for span in _name_span(text, a, b, 0.85):
                 line_start, line_end = page.line_of(span.start)
@@ -296,7 +298,8 @@ class NameFinder:
         out = []
         for m in GIVEN_FIRST_RE.finditer(text):
             given, surname = m.group(1), m.group(2).split()[-1]
-            if self._given(given) and self._surname(surname) and surname not in self.english:
+            if self._given(given) and self._surname(surname) and not {fold(given), fold(surname)} & self._brands \
+                    and (surname not in self.english or given not in self.english):
                 out += _name_span(text, m.start(1), m.end(2), 0.75)
         for m in SURNAME_FIRST_RE.finditer(text):
             surname, given = m.group(1).split()[-1], m.group(2)

@@ -412,7 +412,7 @@ def _dates_of_birth(page: PageText) -> list[Span]:
 def _addresses(page: PageText) -> list[Span]:
     from detectors.addresses import find_addresses  # other countries' shapes and whole address blocks
 
-    out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)] + find_addresses(page)
+    out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)]
     out += [Span(m.start(), m.end(), ADDRESS) for m in PO_BOX_RE.finditer(page.text)]
     # the city line of an address: "Springfield, IL 62704", or a UK postcode line
     cities = [m for view in (page.text, page.digits, _sevens(page.digits)) for m in CITY_ZIP_RE.finditer(view)]
@@ -436,7 +436,7 @@ def _addresses(page: PageText) -> list[Span]:
             line = page.text[above[0]:above[1]]
             if HOUSE_LINE_RE.match(line) and len(line.split()) <= 6:
                 out.append(Span(above[0], above[1], ADDRESS, 0.7))
-    return out
+    return out + find_addresses(page, out)
 
 
 RECOGNISERS = (_emails, _ssns, _cards, _ibans, _phones, _dates_of_birth, _addresses)
