@@ -34,12 +34,13 @@ PERSON_LABELS = (
     r"|nom(?:\s+de\s+famille)?|pr[ée]noms?|nom\s+et\s+pr[ée]nom|vorname|nachname|familienname|name,\s*vorname"
     r"|naam|voornaam|voornamen|achternaam|nombre(?:\s+y\s+apellidos)?|apellidos?|nome|cognome|apelidos?"
     r"|imi[ęe]|nazwisko|imi[ęe]\s+i\s+nazwisko|navn|fornavn|etternavn|efternavn|namn|f[öo]rnamn|efternamn"
-    r"|nimi|etunimi|sukunimi")
+    r"|nimi|etunimi|sukunimi"
+    r"|last|first|middle(?:\s+initial)?")  # a name field's part captions ("LAST  Okafor", "FIRST  Latisha")
 ADDRESS_LABELS = (
     r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+|delivery\s+|street\s+"
     r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|number\s+and\s+street|city|town"
     r"|state/province|province|county|post\s*code|postal\s+code|zip(?:\s+code)?(?:/postal\s+code)?"
-    r"|apt\.?/unit\s+number|eircode|country"
+    r"|apt\.?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
     r"|indirizzo|cap|citt[àa]|morada|ulica|kod\s+pocztowy|miejscowo[śs][ćc]|adress|postnummer|postnr|osoite"
     r"|postinumero")
@@ -56,7 +57,7 @@ NEEDS_COLON = frozenset("to from cc attention member client customer student emp
 LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({labels})(?![\w'’])", re.I)
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
-LABEL_NOISE_RE = re.compile(r"\([^)]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*]+|\s+")
+LABEL_NOISE_RE = re.compile(r"\([^)]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*'‘’\"“”]+|\s+")
 MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
 ADDRESS_ROWS = 4
 MAX_RIGHT_GAP = 12.0  # a value to a label's right starts within this many label heights of it
@@ -64,7 +65,10 @@ BELOW = 6.0  # a value under a label starts within this many label heights under
 SET_APART = 1.2  # a gap wider than this many heights after a label sets its value apart (no colon needed)
 ROW_PITCH_BREAK = 1.8  # a column ends where its next cell is this many row pitches below the last
 CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this many heights (a cell border)
-GAP_STOP = 5.0  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
+GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
+# a label for a whole address (its value may run over several lines), not for one part of it (City, ZIP Code)
+WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
+ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")  # a form's item number, as OCR may misread it ("ba." for "5a.")
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -123,20 +127,26 @@ class FieldFinder:
                 continue
             caption = self.page.text[slice(*self.page.line_of(start))]
             whole_row = re.search(r"\([^)]*,[^)]*\)", caption) is not None  # "(First, Middle Initial, Last)"
-            out += self._take(kind, value, multi_row=kind == ADDRESS, whole_row=whole_row)
+            whole_address = kind == ADDRESS and WHOLE_ADDRESS_RE.search(self.page.text[start:end]) is not None
+            out += self._take(kind, value, multi_row=whole_address, whole_row=whole_row)
         out += self._columns()
         return out
 
     def _value_start(self, kind: str, start: int, end: int) -> list[int] | None:
         """The word the value starts with, or None when this is no field label: a label starts its line (after
-        a number such as "7.") and ends in ":", or stands alone, or is set apart from what follows on its line by
-        more than a word space ("City      Duluth"); "Name of the scheme" is a heading, "the tenant's" prose."""
+        a number such as "7." or other captions) and ends in ":", or stands alone, or is set apart from what
+        follows on its line by more than a word space ("City      Duluth") or by its case (a caption in capitals,
+        "ADDRESS Tucson"); "Name of the scheme" is a heading, "the tenant's" prose."""
         page, text = self.page, self.page.text
         line_end = page.line_of(end - 1)[1]  # (a label may run over a line break: "No. &" / "Street")
-        before = text[page.line_of(start)[0]:start]
+        line_start = page.line_of(start)[0]
+        before = text[line_start:start]
+        for _, a, b in self.labels:  # other captions before it on its line: a compound caption ("NAME ... FIRST")
+            if line_start <= a and b <= start:
+                before = before[:a - line_start] + " " * (b - a) + before[b - line_start:]
         after = text[end:line_end]
         colon = re.match(r"\s*(?:\([^)]*\)\s*)?[:;]", after) is not None
-        if LABEL_NOISE_RE.sub("", before) and not colon:
+        if LABEL_NOISE_RE.sub("", ITEM_NUMBER_RE.sub("", before)) and not colon:
             return None
         label = text[start:end].strip().lower()
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
@@ -144,11 +154,12 @@ class FieldFinder:
         rest = re.sub(r"^\s*(?:\([^)]*\)\s*)*[:;]?\s*", "", after)
         if LABEL_NOISE_RE.sub("", rest):  # something follows the label on its line
             pos = line_end - len(rest)
-            if page.word_at[pos] < 0:
-                return None
+            if page.word_at[pos] < 0 or page.word_at[pos] in self.label_words:
+                return None  # (another caption follows: its value is its own)
             if label.endswith(" by") and not colon and not text[pos:pos + 1].isupper():
                 return None  # "Prepared by the office team": prose, not a name
-            if colon or label.endswith(" by") or self._gap(end - 1, pos) >= SET_APART:
+            caps_caption = text[start:end].isupper() and not page.words[page.word_at[pos]].text.isupper()
+            if colon or label.endswith(" by") or caps_caption or self._gap(end - 1, pos) >= SET_APART:
                 return [page.word_at[pos]]
             return None
         nxt = self._next_on_ocr_line(end - 1)
@@ -166,7 +177,9 @@ class FieldFinder:
         i = page.word_at[pos]
         k = page.order.index(i)
         if k + 1 < len(page.order) and page.words[page.order[k + 1]].line == page.words[i].line:
-            return page.order[k + 1]
+            nxt = page.order[k + 1]
+            if page.text[page.word_start[nxt] - 1] == "\n":  # (a word after a plain space is the label's own)
+                return nxt
         return None
 
     def _gap(self, a: int, b: int) -> float:
@@ -204,7 +217,9 @@ class FieldFinder:
                 or LABEL_LIKE_RE.match(page.words[best].text):
             return None
         y0 = min(page.words[i].box[1] for i in idx)
+        own_line = page.line_of(start)  # (the caption's own words after the label: "(Include Area Code)")
         beside = [w.box[0] for j, w in enumerate(page.words) if j not in idx and w.box[0] > x1
+                  and not own_line[0] <= page.word_start[j] < own_line[1]
                   and min(w.box[3], y1) - max(w.box[1], y0) > 0.5 * min(h, w.box[3] - w.box[1])]
         self.right_limit = min(beside, default=float("inf"))  # the next caption on the label's row: the cell's end
         return [best]
@@ -241,7 +256,8 @@ class FieldFinder:
                 if taken and not whole_row:
                     prev = page.words[taken[-1]].box
                     limit = GAP_STOP if kind in (PHONE, SSN, DATE_OF_BIRTH) else CELL_GAP
-                    if page.words[j].box[0] - prev[2] > limit * max(1.0, prev[3] - prev[1]):
+                    ref = max(page.words[t].box[3] - page.words[t].box[1] for t in taken)  # (a dash is flat)
+                    if page.words[j].box[0] - prev[2] > limit * max(1.0, ref):
                         break  # the next cell
                 taken.append(j)
             while taken and not any(c.isalnum() for c in page.words[taken[-1]].text):
