@@ -54,7 +54,7 @@ FIELD_KINDS = ((PERSON, PERSON_LABELS), (ADDRESS, ADDRESS_LABELS), (PHONE, PHONE
                (SSN, SSN_LABELS), (DATE_OF_BIRTH, DOB_LABELS))
 # labels that name data only when they end in ":" ("to" and "from" are common words)
 NEEDS_COLON = frozenset("to from cc attention member client customer student employee guest resident cap".split())
-LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({labels})(?![\w'’])", re.I)
+LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}(?:{labels}))(?![\w'’])", re.I)
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
 LABEL_NOISE_RE = re.compile(r"\([^)]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*'‘’\"“”]+|\s+")
@@ -158,7 +158,8 @@ class FieldFinder:
                 return None  # (another caption follows: its value is its own)
             if label.endswith(" by") and not colon and not text[pos:pos + 1].isupper():
                 return None  # "Prepared by the office team": prose, not a name
-            caps_caption = text[start:end].isupper() and not page.words[page.word_at[pos]].text.isupper()
+            value = page.words[page.word_at[pos]].text
+            caps_caption = (text[start:end].isupper() and not value.isupper()) or value[:1].isdigit()
             if colon or label.endswith(" by") or caps_caption or self._gap(end - 1, pos) >= SET_APART:
                 return [page.word_at[pos]]
             return None
