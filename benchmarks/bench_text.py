@@ -73,6 +73,9 @@ class Presidio:
     """presidio-image-redactor as a peer: its tesseract OCR and its analyzer on our spaCy model."""
 
     def __init__(self):
+        import logging
+
+        logging.getLogger("tldextract").setLevel(logging.CRITICAL)  # no network here: its bundled suffix list serves
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import NlpEngineProvider
         from presidio_image_redactor import ImageAnalyzerEngine

@@ -58,6 +58,9 @@ LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
 LABEL_NOISE_RE = re.compile(r"\([^)]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*'‘’\"“”]+|\s+")
+# a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
+# Naval Discharge") is not looked for on every page as a name
+FIELD_SCORE = 0.8
 MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
 ADDRESS_ROWS = 4
 MAX_RIGHT_GAP = 12.0  # a value to a label's right starts within this many label heights of it
@@ -169,7 +172,17 @@ class FieldFinder:
         right = page.right_of(end - 1)
         if right is not None and self._beside_label(end - 1, right):
             return [page.word_at[right]]
-        return self._below(start, end)
+        below = self._below(start, end)
+        if below is None or self._caption_line(page.word_start[below[0]]):
+            return None  # an empty field: what lies under it is the next caption or heading, not its value
+        return below
+
+    def _caption_line(self, pos: int) -> bool:
+        """Whether the text line at ``pos`` is a caption or a heading: it holds a field label, or starts with an
+        item number or "Section" (a blank form's next field, not a value)."""
+        a, b = self.page.line_of(pos)
+        return (any(a <= s < b for _, s, _ in self.labels) or NUMBERED_RE.match(self.page.text[a:b]) is not None
+                or re.match(r"(?i)section\b", self.page.text[a:b]) is not None)
 
     def _next_on_ocr_line(self, pos: int) -> int | None:
         """The word after the one at ``pos`` on the same OCR line, past a gap so wide that the page's text put it
@@ -197,7 +210,7 @@ class FieldFinder:
         h = max(1.0, a[3] - a[1])
         line = page.text[right:page.line_of(right)[1]]
         return (b[0] - a[2] < MAX_RIGHT_GAP * h and page.word_at[right] not in self.label_words
-                and not NUMBERED_RE.match(line))
+                and not NUMBERED_RE.match(line) and not self._caption_line(right))
 
     def _below(self, start: int, end: int) -> list[int] | None:
         """The first word of the row under a label, starting under it."""
@@ -266,7 +279,7 @@ class FieldFinder:
             value = " ".join(page.words[j].text for j in taken)
             if not taken or not _value_ok(kind, value):
                 break
-            out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, 0.85)
+            out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, FIELD_SCORE)
                     for j in taken]
             rows += 1
             start = self._next_row(taken, x_left)
