@@ -385,7 +385,8 @@ def two_column_letter(cv: Canvas, rng) -> None:
     third = Person(rng)
     paras = [rng.choice(PROSE), f"I have asked my colleague", (PERSON, third.name("plain")),
              "to look after your file while I am away; you can reach them at", (EMAIL, third.email()),
-             ".", rng.choice(PROSE), rng.choice(PROSE), "Your date of birth as we hold it is", (DATE_OF_BIRTH, to.dob()),
+             ".", rng.choice(PROSE), rng.choice(PROSE), "Your date of birth as we hold it is",
+             (DATE_OF_BIRTH, to.dob()),
              ". If this is wrong, please let us know.", rng.choice(PROSE)]
     # two columns: words flow down the left column, then the right one
     col, cx, cy = 0, m, y
@@ -708,14 +709,16 @@ def _form_fields(path: Path, page_no: int):
     return out, float(page.mediabox.height)
 
 
+WORD_BBOX_RE = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
 def _form_words(path: Path, page_no: int, dpi: int):
     """The form's own printed words with their boxes in pixels (poppler's pdftotext -bbox)."""
     xhtml = subprocess.run(["pdftotext", "-bbox", "-f", str(page_no + 1), "-l", str(page_no + 1), str(path), "-"],
                            capture_output=True, text=True, check=True).stdout
     s = dpi / 72
     return [(m.group(5), tuple(float(m.group(i)) * s for i in range(1, 5)))
-            for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
-                                 xhtml)]
+            for m in WORD_BBOX_RE.finditer(xhtml)]
 
 
 def _value_for(kind: str, name: str, tip: str, p: Person, rng, addr: list[str]) -> str:

@@ -27,7 +27,8 @@ PREFIX_TYPES = (r"(?i:rue|avenue|av\.|bd\.?|boulevard|all[ée]e|impasse|chemin|p
 # a street's name after its type: capitalised words, particles between ("de la Paix", "dos Santos", "Victor-Hugo");
 # "take place in Room 4" is no street
 STREET_NAME = (r"(?:(?i:de|da|das|do|dos|del|della|dei|des|du|la|le|les|l['’]|d['’]|van|von|der)[ ]+){0,2}"
-               r"[A-ZÄÖÜÅØÆ\d][\w'’.-]*(?:[ ]+(?:(?i:de|da|do|dos|del|la|le|des|du)[ ]+)?[A-ZÄÖÜÅØÆ][\w'’.-]*){0,3}")
+               r"[A-ZÄÖÜÅØÆ\d][\w'’.-]*"
+               r"(?:[ ]+(?:(?i:de|da|do|dos|del|la|le|des|du)[ ]+)?[A-ZÄÖÜÅØÆ][\w'’.-]*){0,3}")
 NUMBER = r"\d{1,4}\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?)?"
 SUFFIX_STREET_RE = re.compile(
     rf"\b(?:[A-ZÄÖÜÅØÆ][\w'’.-]*[ ]+){{0,2}}[\w'’-]*(?:{SUFFIX_TYPES})(?:\b|(?<=\.))\.?,?[ ]+{NUMBER}"

@@ -37,7 +37,8 @@ PERSON_LABELS = (
     r"|nimi|etunimi|sukunimi"
     r"|last|first|middle(?:\s+initial)?")  # a name field's part captions ("LAST  Okafor", "FIRST  Latisha")
 ADDRESS_LABELS = (
-    r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+|delivery\s+|street\s+"
+    r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+"
+    r"|delivery\s+|street\s+"
     r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|number\s+and\s+street|city|town"
     r"|state/province|province|county|post\s*code|postal\s+code|zip(?:\s+code)?(?:/postal\s+code)?"
     r"|apt\.?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
@@ -71,7 +72,8 @@ CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this m
 GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
 # a label for a whole address (its value may run over several lines), not for one part of it (City, ZIP Code)
 WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
-ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")  # a form's item number, as OCR may misread it ("ba." for "5a.")
+# a form's item number, as OCR may misread it ("ba." for "5a.")
+ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -87,7 +89,8 @@ def _word_ok(kind: str, word: str) -> bool:
     if kind in (PHONE, SSN, DATE_OF_BIRTH):
         if kind == DATE_OF_BIRTH and re.fullmatch(r"(?i)[a-z]{3,9}\.?,?", word):
             return True  # a month's name
-        return digits > 0 or re.fullmatch(r"[-–—/.()+|_\[\]]+", word) is not None or word.lower() in ("ext", "ext.", "x")
+        return (digits > 0 or re.fullmatch(r"[-–—/.()+|_\[\]]+", word) is not None
+                or word.lower() in ("ext", "ext.", "x"))
     return True
 
 

@@ -367,7 +367,8 @@ class NameFinder:
 
 # table columns whose cells are things, not people: NER's guesses there are dropped ("Whiteboard Markers")
 _CAP = r"(?:[A-Z][a-zà-ÿ]+|[A-Z]{2,})(?:['’-][A-Z]?[a-zà-ÿA-Z]+)?"  # "Fennelly", "FERNANDEZ", "O'Brien"
-GIVEN_FIRST_RE = re.compile(rf"(?<![\w'’-])({_CAP})[ ]+(?:[A-Z]\.[ ]+)?((?:(?i:{PARTICLE})[ ]+){{0,3}}{_CAP})(?![\w'’-])")
+GIVEN_FIRST_RE = re.compile(rf"(?<![\w'’-])({_CAP})[ ]+(?:[A-Z]\.[ ]+)?"
+                            rf"((?:(?i:{PARTICLE})[ ]+){{0,3}}{_CAP})(?![\w'’-])")
 SURNAME_FIRST_RE = re.compile(rf"(?<![\w'’-])((?:(?i:{PARTICLE})[ ]+){{0,3}}{_CAP}),[ ]+({_CAP})(?![\w'’-])")
 NOT_NAME_HEADERS = frozenset("""description item items product products service services details particulars
 article articles department dept title position role category""".split())

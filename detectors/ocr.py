@@ -28,8 +28,8 @@ MIN_SIDE = 8  # a page smaller than this holds no readable text
 SECONDS_PER_MEGAPIXEL = 6.0  # timeout budget: ~10x what a clean page needs
 MIN_TIMEOUT = 30.0
 MIN_CONF = 0.0  # tesseract gives -1 for non-words; everything it calls a word is kept (recall first)
-OSD_BELOW_CONF = 55.0
-RULE_SHARE = 1 / 30  # a straight run of ink this share of the page's side long is a rule, not a letter  # a page whose words average less than this is checked for a turned orientation
+OSD_BELOW_CONF = 55.0  # a page whose words average less than this is checked for a turned orientation
+RULE_SHARE = 1 / 30  # a straight run of ink this share of the page's side long is a rule, not a letter
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
