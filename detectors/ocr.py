@@ -5,6 +5,8 @@ pages side by side on few cores). Pages larger than ``MAX_SIDE`` are OCR'd at a 
 boxes scaled back; pages too small to hold text give no words. A page that reads badly upright is checked with
 tesseract's orientation detection (OSD) and read again turned upright; light skew (a few degrees) is left to
 tesseract's own line finding, whose word boxes are axis-aligned boxes around the ink and so still cover it.
+Ruled lines (table rules, form boxes) are painted out before OCR (``unruled``): text touching them is otherwise
+skipped.
 """
 from __future__ import annotations
 
@@ -30,6 +32,23 @@ SECONDS_PER_MEGAPIXEL = 6.0  # timeout budget: ~10x what a clean page needs
 MIN_TIMEOUT = 30.0
 MIN_CONF = 0.0  # tesseract gives -1 for non-words; everything it calls a word is kept (recall first)
 OSD_BELOW_CONF = 55.0  # a page whose words average less than this is checked for a turned orientation
+RULE_SHARE = 1 / 30  # a straight run of ink this share of the page's side long is a rule, not a letter
+
+
+def unruled(grey: np.ndarray) -> np.ndarray:
+    """The page with its ruled lines painted paper-white: table rules and form boxes, the long straight runs of ink
+    (at least ``RULE_SHARE`` of the page's width across, or of its height down). Tesseract skips or garbles text
+    that touches a rule (a table's cells, a boxed form's values); the words' boxes are the same either way."""
+    binv = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    h, w = grey.shape
+    across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, int(w * RULE_SHARE)), 1))
+    down = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, int(h * RULE_SHARE * 0.75))))
+    rules = cv2.morphologyEx(binv, cv2.MORPH_OPEN, across) | cv2.morphologyEx(binv, cv2.MORPH_OPEN, down)
+    if not rules.any():
+        return grey
+    out = grey.copy()
+    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = int(np.percentile(grey, 90))
+    return out
 
 
 def _run_tesseract(grey: np.ndarray, timeout: float, psm: int = 3) -> dict:
@@ -106,6 +125,7 @@ def ocr_page(image: np.ndarray, osd: bool = True) -> list[Word]:
     if float(grey.max()) - float(grey.min()) < 16:  # a blank page: nothing to read, no need to ask tesseract
         return []
     timeout = max(MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL * grey.size / 1e6)
+    grey = unruled(grey)
     words = _words(_run_tesseract(grey, timeout), scale)
     if osd and mean_conf(words) < OSD_BELOW_CONF:
         rotate = _orientation(grey, timeout)

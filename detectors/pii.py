@@ -48,7 +48,8 @@ GROUP_PUNCT_RE = re.compile(r"(?<=[A-Z0-9]{4})[.,:;](?=[ \n]?[A-Z0-9]{1,4}\b)")
 IBAN_HEADERS = frozenset({"iban"})
 PHONE_HEADERS = frozenset({"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "contact number"})
 EMAIL_HEADERS = frozenset({"email", "e-mail", "emails"})
-WRITE_TO_RE = re.compile(r"\b(?:write|reply|send)\s+(?:to|us\s+at)[ ]*\n?[ ]*", re.I)
+WRITE_TO_RE = re.compile(r"\b(?:(?:write|reply|send)\s+(?:to|us\s+at)|(?:reach|contact|e-?mail)\s+(?:\w+\s+)?at)"
+                         r"[ ]*\n?[ ]*", re.I)
 LOST_AT_RE = re.compile(rf"(?:\S+[ ]?){{0,2}}\S*[A-Za-z0-9]\.{TLDS}\b[.,;]?(?=\s|$)")  # an address without "@"
 EMAIL_CUE = re.compile(r"\be-?mail(?:\s+address)?\s*:[ ]*", re.I)
 IBAN_CUE = re.compile(r"\bIBAN\b[^\w\n]{0,4}")
@@ -65,6 +66,9 @@ PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|ph|mobile|mob|cell|fax|home|wo
                        r"\s*[:.]?\s*", re.I)
 # "+33 I 25 ...": OCR's I for 1; "+33: 195'36 30:77", "1°60 /6": stray marks OCR put between the groups
 PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:;'’,°*OSBG-]{5,18}\d")  # "G1" for 61, "O" for 0 ...
+# a number written internationally: "+", a country code and groups, whatever stray marks OCR put between them
+# ("+351 21 013: 3556")
+INTL_PHONE_RE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .:;'’,()-]{1,3}\d{1,5}){2,6}(?![\d])")
 PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
 # an IBAN's group the line broke off: with a digit, or a bank code of four letters before digits ("WEST 4081")
 IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?|[A-Z]{4}(?=[ \n]{1,2}\d)")
@@ -375,6 +379,9 @@ def _phones(page: PageText) -> list[Span]:
                                                                                  match.raw_string)
             if 7 <= len(raw) <= 15 and formatted and phone_like and not DATE_RE.fullmatch(match.raw_string):
                 out.append(Span(match.start, match.end, PHONE, 0.9))
+    for m in INTL_PHONE_RE.finditer(text):
+        if 8 <= sum(c.isdigit() for c in m.group()) <= 15:
+            out.append(Span(m.start(), m.end(), PHONE, 0.8))
     for cue in PHONE_CUE.finditer(page.text):
         for start in _after(page, cue):  # right after the cue, or the value beside a form label
             m = PHONE_AFTER_CUE.match(text, start)
@@ -410,6 +417,8 @@ def _dates_of_birth(page: PageText) -> list[Span]:
 
 
 def _addresses(page: PageText) -> list[Span]:
+    from detectors.addresses import find_addresses  # other countries' shapes and whole address blocks
+
     out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)]
     out += [Span(m.start(), m.end(), ADDRESS) for m in PO_BOX_RE.finditer(page.text)]
     # the city line of an address: "Springfield, IL 62704", or a UK postcode line
@@ -434,7 +443,7 @@ def _addresses(page: PageText) -> list[Span]:
             line = page.text[above[0]:above[1]]
             if HOUSE_LINE_RE.match(line) and len(line.split()) <= 6:
                 out.append(Span(above[0], above[1], ADDRESS, 0.7))
-    return out
+    return out + find_addresses(page, out)
 
 
 RECOGNISERS = (_emails, _ssns, _cards, _ibans, _phones, _dates_of_birth, _addresses)

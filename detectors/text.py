@@ -135,9 +135,10 @@ class TextDetector:
         return self._kept(page, self._found(page))
 
     def _found(self, page: PageText) -> list[Span]:
+        from detectors.fields import find_fields
         from detectors.pii import find_pii
 
-        found: list[Span] = []
+        found: list[Span] = find_fields(page, self.names, self.pii)
         if self.finder is not None:
             found += self.finder.find(page)
         if self.pii:

@@ -8,6 +8,7 @@ command -v tesseract >/dev/null || need_apt+=(tesseract-ocr)
 command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 ldconfig -p 2>/dev/null | grep -q "libcairo.so.2 " || need_apt+=(libcairo2)  # cairosvg renders SVG logos
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)  # synthetic pages
+[ -f /usr/share/fonts/opentype/urw-base35/NimbusSans-Regular.otf ] || need_apt+=(fonts-urw-base35)  # pagegen_b (tests)
 command -v chromium >/dev/null || need_apt+=(chromium)  # the tests render the HTML audit report headless
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -14,17 +14,7 @@ from detectors.pagetext import PageText
 from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PERSON, PHONE, SSN, TERM
 from redact.core.settings import Settings
 from conftest import load_rgb, shared
-
-
-def words_of(lines: list[str]) -> list[Word]:
-    """Words laid out as lines of text (12 px per character, 30 px per line) as OCR would give them."""
-    out = []
-    for n, line in enumerate(lines):
-        x = 10
-        for t in line.split():
-            out.append(Word(t, (x, 30 * n + 5, x + 12 * len(t), 30 * n + 25), 95.0, n))
-            x += 12 * len(t) + 12
-    return out
+from text_helpers import found, words_of
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +22,6 @@ def detector():
     from detectors.text import TextDetector
 
     return TextDetector(Settings(terms=("Project Bluebird",), allow=("Acme Corporation",)), names=True, pii=True)
-
-
-def found(detector, lines):
-    page = PageText(words_of(lines))
-    return [(s.kind, page.text[s.start:s.end]) for s in detector.spans(page)]
 
 
 def kinds_of(spans, text):

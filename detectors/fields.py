@@ -1,0 +1,341 @@
+"""Label-driven fields: the value of a form field whose label names personal data is removed whole.
+
+A label naming a person ("Name", "Patient name", "Tenant", "Signed by", "Nom", "Nachname", "Apellidos" ...), an
+address ("Home address", "Street", "City", "ZIP Code", "Adresse", "Indirizzo", "Kod pocztowy" ...), a phone, an
+email, a social security number or a date of birth marks a field; its value is taken whole, whatever its shape
+("Surname, Firstname", initials, lower case, particles, digits split over boxes), up to the field's end:
+
+- where it is: after the label on its text line (a label ending in ":" or standing alone), else the words to the
+  label's right on its visual row, else the first row under the label starting below it (a boxed form's value
+  under its small caption); an address goes on over the rows under its first one, aligned with it;
+- where it ends: the end of the row (``PageText`` already breaks a row at a wide gap: a cell border), the next
+  label, or, for a name, a word that cannot be part of one (digits, an "@"); for a number, a word with letters.
+
+A table column headed by such a label ("Tenant", "Address", "Telephone") has every cell taken the same way.
+Each span carries its field's kind, so the audit labels each region.
+"""
+from __future__ import annotations
+
+import re
+
+from detectors.pagetext import PageText, Span
+from redact.core.regions import ADDRESS, DATE_OF_BIRTH, EMAIL, PERSON, PHONE, SSN
+
+_OWNER = r"(?:[a-z]+['’]s\s+)?"  # "Veteran's name", "Claimant's last name"
+PERSON_LABELS = (
+    rf"{_OWNER}(?:full\s+|first\s+|last\s+|family\s+|given\s+|middle\s+|maiden\s+|birth\s+|current\s+|legal\s+)?"
+    r"names?(?:\s+of\s+(?:applicant|patient|tenant|holder|account\s+holder|cardholder|deceased|employee|student))?"
+    r"|surname|forenames?|given\s+names?|first\s+names?(?:\(s\))?|patient(?:\s+name)?|applicant|co-applicant"
+    r"|tenant|landlord|cardholder|card\s+holder|account\s+holder|policy\s*holder|insured|beneficiary|claimant"
+    r"|guardian|next\s+of\s+kin|spouse|witness|addressee|recipient|contact\s+person|attn\.?|attention"
+    r"|signed\s+by|declared\s+by|signature(?:\s+of\s+[a-z]+)?|printed\s+name|customer|client|member|employee"
+    r"|student|resident|guest|cashier|served\s+by|prepared\s+by|approved\s+by|issued\s+to|to|from|cc"
+    # other languages: FR, DE, NL, ES, IT, PT, PL, the Nordic ones
+    r"|nom(?:\s+de\s+famille)?|pr[ée]noms?|nom\s+et\s+pr[ée]nom|vorname|nachname|familienname|name,\s*vorname"
+    r"|naam|voornaam|voornamen|achternaam|nombre(?:\s+y\s+apellidos)?|apellidos?|nome|cognome|apelidos?"
+    r"|imi[ęe]|nazwisko|imi[ęe]\s+i\s+nazwisko|navn|fornavn|etternavn|efternavn|namn|f[öo]rnamn|efternamn"
+    r"|nimi|etunimi|sukunimi"
+    r"|last|first|middle(?:\s+initial)?")  # a name field's part captions ("LAST  Okafor", "FIRST  Latisha")
+ADDRESS_LABELS = (
+    r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+"
+    r"|delivery\s+|street\s+"
+    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|number\s+and\s+street|city|town"
+    r"|state/province|province|county|post\s*code|postal\s+code|zip(?:\s+code)?(?:/postal\s+code)?"
+    r"|apt\.?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
+    r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
+    r"|indirizzo|cap|citt[àa]|morada|ulica|kod\s+pocztowy|miejscowo[śs][ćc]|adress|postnummer|postnr|osoite"
+    r"|postinumero")
+PHONE_LABELS = (r"(?:international\s+)?(?:tele)?phone(?:\s+number)?|tel\.?|mobile|cell|fax|t[ée]l[ée]phone|telefon"
+                r"|handy|tel[ée]fono|telefone|telem[óo]vel|puhelin")
+EMAIL_LABELS = r"e-?mail(?:\s+address)?|courriel"
+SSN_LABELS = r"social\s+security\s+(?:number|no\.?)|ssn(?:\s+while\s+serving)?"
+DOB_LABELS = (r"date\s+of\s+birth|d\.?o\.?b\.?|birth\s*date|geburtsdatum|date\s+de\s+naissance|fecha\s+de\s+nacimiento"
+              r"|data\s+di\s+nascita|data\s+de\s+nascimento|data\s+urodzenia|f[öo]delsedatum|f[øo]dselsdato")
+FIELD_KINDS = ((PERSON, PERSON_LABELS), (ADDRESS, ADDRESS_LABELS), (PHONE, PHONE_LABELS), (EMAIL, EMAIL_LABELS),
+               (SSN, SSN_LABELS), (DATE_OF_BIRTH, DOB_LABELS))
+# labels that name data only when they end in ":" ("to" and "from" are common words)
+NEEDS_COLON = frozenset("to from cc attention member client customer student employee guest resident cap".split())
+LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}(?:{labels}))(?![\w'’])", re.I)
+             for kind, labels in FIELD_KINDS}
+# what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
+LABEL_NOISE_RE = re.compile(r"\([^)]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*'‘’\"“”]+|\s+")
+# a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
+# Naval Discharge") is not looked for on every page as a name
+FIELD_SCORE = 0.8
+MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
+ADDRESS_ROWS = 4
+MAX_RIGHT_GAP = 12.0  # a value to a label's right starts within this many label heights of it
+BELOW = 6.0  # a value under a label starts within this many label heights under it (a form's boxes)
+SET_APART = 1.2  # a gap wider than this many heights after a label sets its value apart (no colon needed)
+ROW_PITCH_BREAK = 1.8  # a column ends where its next cell is this many row pitches below the last
+CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this many heights (a cell border)
+GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
+# a label for a whole address (its value may run over several lines), not for one part of it (City, ZIP Code)
+WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
+# a form's item number, as OCR may misread it ("ba." for "5a.")
+ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
+LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
+NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
+OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
+                            r"|nationality|relationship|reason|subject|unit|qty|price|description)[:.]?$")
+
+
+def _word_ok(kind: str, word: str) -> bool:
+    """Whether ``word`` can be part of a value of ``kind`` (a value ends at the first word that cannot)."""
+    letters = sum(c.isalpha() for c in word)
+    digits = sum(c.isdigit() for c in word)
+    if kind == PERSON:
+        return letters > 0 and digits == 0 and "@" not in word
+    if kind in (PHONE, SSN, DATE_OF_BIRTH):
+        if kind == DATE_OF_BIRTH and re.fullmatch(r"(?i)[a-z]{3,9}\.?,?", word):
+            return True  # a month's name
+        return (digits > 0 or re.fullmatch(r"[-–—/.()+|_\[\]]+", word) is not None
+                or word.lower() in ("ext", "ext.", "x"))
+    return True
+
+
+def _value_ok(kind: str, text: str) -> bool:
+    digits = sum(c.isdigit() for c in text)
+    if kind == PERSON:
+        return sum(c.isalpha() for c in text) >= 1
+    if kind == ADDRESS:
+        return sum(c.isalnum() for c in text) >= 2
+    if kind == EMAIL:
+        return "@" in text or re.search(r"\w\.\w", text) is not None
+    if kind == PHONE:
+        return digits >= 6
+    if kind == SSN:
+        return digits >= 4
+    return digits >= 2
+
+
+class FieldFinder:
+    """The values of labelled fields on one page."""
+
+    def __init__(self, page: PageText, kinds: frozenset[str]):
+        self.page = page
+        self.kinds = kinds
+        self.labels: list[tuple[str, int, int]] = []  # kind, start, end in page.text
+        for kind, rx in LABEL_RES.items():
+            for m in rx.finditer(page.text):
+                self.labels.append((kind, m.start(), m.end()))
+        self.label_words = {i for _, a, b in self.labels for i in page.words_in(a, b)}
+        self.right_limit = float("inf")  # where the value of the label at hand must end (a table's next column)
+
+    def spans(self) -> list[Span]:
+        out: list[Span] = []
+        for kind, start, end in self.labels:
+            if kind not in self.kinds:
+                continue
+            self.right_limit = float("inf")
+            value = self._value_start(kind, start, end)
+            if value is None:
+                continue
+            caption = self.page.text[slice(*self.page.line_of(start))]
+            whole_row = re.search(r"\([^)]*,[^)]*\)", caption) is not None  # "(First, Middle Initial, Last)"
+            whole_address = kind == ADDRESS and WHOLE_ADDRESS_RE.search(self.page.text[start:end]) is not None
+            out += self._take(kind, value, multi_row=whole_address, whole_row=whole_row)
+        out += self._columns()
+        return out
+
+    def _value_start(self, kind: str, start: int, end: int) -> list[int] | None:
+        """The word the value starts with, or None when this is no field label: a label starts its line (after
+        a number such as "7." or other captions) and ends in ":", or stands alone, or is set apart from what
+        follows on its line by more than a word space ("City      Duluth") or by its case (a caption in capitals,
+        "ADDRESS Tucson"); "Name of the scheme" is a heading, "the tenant's" prose."""
+        page, text = self.page, self.page.text
+        line_end = page.line_of(end - 1)[1]  # (a label may run over a line break: "No. &" / "Street")
+        line_start = page.line_of(start)[0]
+        before = text[line_start:start]
+        for _, a, b in self.labels:  # other captions before it on its line: a compound caption ("NAME ... FIRST")
+            if line_start <= a and b <= start:
+                before = before[:a - line_start] + " " * (b - a) + before[b - line_start:]
+        after = text[end:line_end]
+        colon = re.match(r"\s*(?:\([^)]*\)\s*)?[:;]", after) is not None
+        if LABEL_NOISE_RE.sub("", ITEM_NUMBER_RE.sub("", before)) and not colon:
+            return None
+        label = text[start:end].strip().lower()
+        if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
+            return None
+        rest = re.sub(r"^\s*(?:\([^)]*\)\s*)*[:;]?\s*", "", after)
+        if LABEL_NOISE_RE.sub("", rest):  # something follows the label on its line
+            pos = line_end - len(rest)
+            if page.word_at[pos] < 0 or page.word_at[pos] in self.label_words:
+                return None  # (another caption follows: its value is its own)
+            if label.endswith(" by") and not colon and not text[pos:pos + 1].isupper():
+                return None  # "Prepared by the office team": prose, not a name
+            value = page.words[page.word_at[pos]].text
+            caps_caption = (text[start:end].isupper() and not value.isupper()) or value[:1].isdigit()
+            if colon or label.endswith(" by") or caps_caption or self._gap(end - 1, pos) >= SET_APART:
+                return [page.word_at[pos]]
+            return None
+        nxt = self._next_on_ocr_line(end - 1)
+        if nxt is not None and self._beside_label(end - 1, page.word_start[nxt]):
+            return [nxt]
+        right = page.right_of(end - 1)
+        if right is not None and self._beside_label(end - 1, right):
+            return [page.word_at[right]]
+        below = self._below(start, end)
+        if below is None or self._caption_line(page.word_start[below[0]]):
+            return None  # an empty field: what lies under it is the next caption or heading, not its value
+        return below
+
+    def _caption_line(self, pos: int) -> bool:
+        """Whether the text line at ``pos`` is a caption or a heading: it holds a field label, or starts with an
+        item number or "Section" (a blank form's next field, not a value)."""
+        a, b = self.page.line_of(pos)
+        return (any(a <= s < b for _, s, _ in self.labels) or NUMBERED_RE.match(self.page.text[a:b]) is not None
+                or re.match(r"(?i)section\b", self.page.text[a:b]) is not None)
+
+    def _next_on_ocr_line(self, pos: int) -> int | None:
+        """The word after the one at ``pos`` on the same OCR line, past a gap so wide that the page's text put it
+        on a line of its own (a memo's "To:      Name")."""
+        page = self.page
+        i = page.word_at[pos]
+        k = page.order.index(i)
+        if k + 1 < len(page.order) and page.words[page.order[k + 1]].line == page.words[i].line:
+            nxt = page.order[k + 1]
+            if page.text[page.word_start[nxt] - 1] == "\n":  # (a word after a plain space is the label's own)
+                return nxt
+        return None
+
+    def _gap(self, a: int, b: int) -> float:
+        """The gap between the words at text positions ``a`` and ``b``, in heights of the first."""
+        page = self.page
+        wa, wb = page.words[page.word_at[a]].box, page.words[page.word_at[b]].box
+        return (wb[0] - wa[2]) / max(1.0, wa[3] - wa[1])
+
+    def _beside_label(self, last: int, right: int) -> bool:
+        """Whether the word at ``right`` (to the right of the label's last character) is its value: near it, and
+        not another field's label or numbered heading ("3. HAVE YOU EVER FILED ...")."""
+        page = self.page
+        a, b = page.words[page.word_at[last]].box, page.words[page.word_at[right]].box
+        h = max(1.0, a[3] - a[1])
+        line = page.text[right:page.line_of(right)[1]]
+        return (b[0] - a[2] < MAX_RIGHT_GAP * h and page.word_at[right] not in self.label_words
+                and not NUMBERED_RE.match(line) and not self._caption_line(right))
+
+    def _below(self, start: int, end: int) -> list[int] | None:
+        """The first word of the row under a label, starting under it."""
+        page = self.page
+        idx = page.words_in(start, end)
+        x0 = min(page.words[i].box[0] for i in idx)
+        x1 = max(page.words[i].box[2] for i in idx)
+        y1 = max(page.words[i].box[3] for i in idx)
+        h = max(page.words[i].box[3] - page.words[i].box[1] for i in idx)
+        best, best_y = None, float("inf")
+        for j, w in enumerate(page.words):
+            if j in idx or not any(c.isalnum() for c in w.text):
+                continue
+            if y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h) \
+                    and w.box[1] < best_y:
+                best, best_y = j, w.box[1]
+        if best is None or best in self.label_words or NUMBERED_RE.match(page.text[page.word_start[best]:]) \
+                or LABEL_LIKE_RE.match(page.words[best].text):
+            return None
+        y0 = min(page.words[i].box[1] for i in idx)
+        own_line = page.line_of(start)  # (the caption's own words after the label: "(Include Area Code)")
+        beside = [w.box[0] for j, w in enumerate(page.words) if j not in idx and w.box[0] > x1
+                  and not own_line[0] <= page.word_start[j] < own_line[1]
+                  and min(w.box[3], y1) - max(w.box[1], y0) > 0.5 * min(h, w.box[3] - w.box[1])]
+        self.right_limit = min(beside, default=float("inf"))  # the next caption on the label's row: the cell's end
+        return [best]
+
+    def _row_from(self, first: int) -> list[int]:
+        """The words of ``first``'s visual row from it rightwards, in order."""
+        page = self.page
+        b = page.words[first].box
+        h = b[3] - b[1]
+        row = [j for j, w in enumerate(page.words)
+               if min(w.box[3], b[3]) - max(w.box[1], b[1]) > 0.5 * min(h, w.box[3] - w.box[1])
+               and w.box[0] >= b[0] - 0.3 * h]
+        return sorted(row, key=lambda j: page.words[j].box[0])
+
+    def _take(self, kind: str, first: list[int], multi_row: bool, whole_row: bool = False) -> list[Span]:
+        """The value from word ``first[0]`` rightwards to the field's end (and, for ``multi_row``, the rows
+        under it); past a cell break (a gap wider than ``CELL_GAP`` heights; ``GAP_STOP`` for numbers, whose
+        digits a form spreads over boxes) only when ``whole_row`` (a caption naming several parts)."""
+        page = self.page
+        rows, out = 0, []
+        start = first[0]
+        x_left = page.words[start].box[0]
+        while start is not None and rows < (ADDRESS_ROWS if multi_row else 1):
+            taken = []
+            for j in self._row_from(start):
+                word = page.words[j].text
+                if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
+                        or not _word_ok(kind, word) \
+                        or len(taken) >= MAX_WORDS[kind]:
+                    break
+                h = page.words[j].box[3] - page.words[j].box[1]
+                if not whole_row and page.words[j].box[0] > self.right_limit - 0.3 * h:
+                    break  # under the next column's caption
+                if taken and not whole_row:
+                    prev = page.words[taken[-1]].box
+                    limit = GAP_STOP if kind in (PHONE, SSN, DATE_OF_BIRTH) else CELL_GAP
+                    ref = max(page.words[t].box[3] - page.words[t].box[1] for t in taken)  # (a dash is flat)
+                    if page.words[j].box[0] - prev[2] > limit * max(1.0, ref):
+                        break  # the next cell
+                taken.append(j)
+            while taken and not any(c.isalnum() for c in page.words[taken[-1]].text):
+                taken.pop()
+            value = " ".join(page.words[j].text for j in taken)
+            if not taken or not _value_ok(kind, value):
+                break
+            out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, FIELD_SCORE)
+                    for j in taken]
+            rows += 1
+            start = self._next_row(taken, x_left)
+        return out
+
+    def _next_row(self, taken: list[int], x_left: float) -> int | None:
+        """The first word of the row just under ``taken``, aligned with the value's left edge (an address's next
+        line), or None."""
+        page = self.page
+        y1 = max(page.words[j].box[3] for j in taken)
+        h = max(page.words[j].box[3] - page.words[j].box[1] for j in taken)
+        best, best_y = None, float("inf")
+        for j, w in enumerate(page.words):
+            if abs(w.box[0] - x_left) < 1.0 * h and y1 - 0.3 * h < w.box[1] < y1 + 1.2 * h and w.box[1] < best_y:
+                best, best_y = j, w.box[1]
+        return best
+
+    def _columns(self) -> list[Span]:
+        """Cells of table columns headed by a field label of a wanted kind (a header cell of one to three words)."""
+        page = self.page
+        out = []
+        for kind, start, end in self.labels:
+            if kind not in self.kinds or kind == EMAIL:
+                continue
+            words = page.words_in(start, end)
+            line_start, line_end = page.line_of(start)
+            if LABEL_NOISE_RE.sub("", page.text[line_start:start] + page.text[end:line_end]):
+                continue  # a header is its cell's whole text ("Customer Support" heads no column of customers)
+            tops: list[float] = []
+            for cell in page.column_under(words[0]):
+                if any(j in self.label_words for j in cell):
+                    break  # another caption: a boxed form's next field, not the next row of a table
+                tops.append(min(page.words[j].box[1] for j in cell))
+                if len(tops) >= 3 and tops[-1] - tops[-2] > ROW_PITCH_BREAK * (tops[1] - tops[0]):
+                    break  # wider apart than the table's rows: what follows is no row of it
+                taken = []
+                for j in cell:
+                    if not _word_ok(kind, page.words[j].text) or j in self.label_words:
+                        break
+                    taken.append(j)
+                if taken and _value_ok(kind, " ".join(page.words[j].text for j in taken)):
+                    out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, 0.8)
+                            for j in taken]
+        return out
+
+
+def find_fields(page: PageText, names: bool, pii: bool) -> list[Span]:
+    """Spans of the values of labelled fields: names when ``names``, the other kinds when ``pii``."""
+    kinds = set()
+    if names:
+        kinds.add(PERSON)
+    if pii:
+        kinds |= {ADDRESS, PHONE, EMAIL, SSN, DATE_OF_BIRTH}
+    if not kinds or not page.text.strip():
+        return []
+    return FieldFinder(page, frozenset(kinds)).spans()
