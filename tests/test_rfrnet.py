@@ -305,3 +305,18 @@ def test_a_small_hole_gets_a_small_tile():
     x0, y0, x1, y1 = plan.core
     assert (x0, y0, x1, y1) == (200, 100, 300, 120)
     assert plan.x0 <= x0 - CONTEXT and plan.x0 + plan.full >= x1 + CONTEXT
+
+
+def test_batchnorm_recalibration_averages_fresh_batches_and_restores_the_layers():
+    from inpaint.train import PhotoSource, recalibrate_batchnorm
+
+    model = RFRNet(8)
+    random_weights(model, 5)
+    model.eval()
+    before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+    photos = [load_rgb(SAMPLES / "photos" / "skimage_astronaut.png")]
+    recalibrate_batchnorm(model, PhotoSource(np.random.default_rng(0), photos, 32), 2, 3)
+    after = model.state_dict()
+    bn = model.bn1
+    assert not bn.training and bn.momentum == 0.1 and int(bn.num_batches_tracked) == 3
+    assert all(not torch.equal(before[k], after[k]) for k in before)
