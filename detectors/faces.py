@@ -25,7 +25,7 @@ class Face:
 
 
 class FaceDetector:
-    name = "mtcnn"
+    name = "faces"  # its key in redact.core.registry.DETECTORS
     model_id = "facenet-pytorch-2.5.3/mtcnn"
 
     def __init__(self, device: str = "cpu", detect_side: int = 1280, margin: float = 0.3,

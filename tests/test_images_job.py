@@ -76,7 +76,7 @@ def test_five_faces_photo_has_five_face_regions(photo_job):
     src, out, _ = photo_job
     recs = read_records(out / "audit.jsonl")
     faces = [r for r in recs if r["type"] == "region" and r["file"].endswith("sub_five.jpg")]
-    assert len(faces) >= 5 and all(r["kind"] == "face" and r["detector"] == "mtcnn" for r in faces)
+    assert len(faces) >= 5 and all(r["kind"] == "face" and r["detector"] == "faces" for r in faces)
 
 
 def test_output_mirrors_tree_and_formats(photo_job):
