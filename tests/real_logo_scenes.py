@@ -11,8 +11,8 @@ Placements (``MODES``):
 - ``photo``: the mark drawn straight onto a real photo;
 - ``sticker``: the mark on a card of its own (white, pale or dark, rounded, with a shadow) stuck on the photo;
 - ``print``: the mark printed (multiplied) into the photo's surface under a lighting gradient;
-- ``screen``: a wallpaper or a screenshot (a panel of other icons) at 1280x720, the mark upright, at another
-  scale than the reference.
+- ``screen``: a wallpaper or a screenshot (a panel of other icons) at 1280x720 (larger when the mark needs it),
+  the mark upright, at another scale than the reference.
 Each placement is turned (up to 20 degrees; none on a screen), tilted in perspective, then the whole image is
 blurred, noised and JPEG-compressed. The ground truth is the referenced mark's pixels in the final image.
 
@@ -281,9 +281,11 @@ def lighting(shape, rng: np.random.Generator, low: float, high: float) -> np.nda
     return (low + (high - low) * t)[..., None]
 
 
-def screen_background(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A 1280x720 wallpaper: the photo cropped to 16:9 and resized, or a smooth two-colour gradient."""
-    W, H = SCREEN
+def screen_background(photo: np.ndarray, rng: np.random.Generator, least: float = 0) -> np.ndarray:
+    """A 1280x720 wallpaper (larger, in 16:9, when its mark's art is ``least`` px long): the photo cropped to 16:9
+    and resized, or a smooth two-colour gradient."""
+    f = max(1.0, least / SCREEN[1])
+    W, H = round(SCREEN[0] * f), round(SCREEN[1] * f)
     if rng.random() < 0.5:
         ph, pw = photo.shape[:2]
         ch = min(ph, int(pw * H / W))
@@ -308,7 +310,7 @@ def make_scene(logo: Logo, photo: np.ndarray, width: float, mode: str, rng: np.r
     mark_side = max(np.ptp(xs), np.ptp(ys)) + 1
     art_width = width * max(art.shape[:2]) / mark_side  # the whole art is drawn so its mark is ``width`` long
     if mode == "screen":
-        background = screen_background(photo, rng).astype(np.float32)
+        background = screen_background(photo, rng, art_width * 1.15).astype(np.float32)
         angle, tilt = 0.0, 0.0
     else:
         background = photo.astype(np.float32)
