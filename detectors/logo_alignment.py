@@ -1,6 +1,8 @@
 """Logo stage 3, alignment: a proposed pose refined to a homography that lays the reference onto the image.
 
-The image is sampled in the reference's frame at the pose (``ImageSampler``), projected on the colour direction
+A pose is first searched over a few turns and scales (``search``: a template pose is up to half a rotation step
+and half a pyramid step off, further than ECC reaches on a small mark). The image is sampled in the reference's
+frame at the pose (``ImageSampler``), projected on the colour direction
 that best matches the reference (the canonical direction of verification), and aligned to the reference's own
 projection by ECC: first an affine step on a smoothed small frame (it reaches a template pose that is a
 rotation step or a pyramid step off), then a homography at the mark's own size (it takes up perspective). A
@@ -14,7 +16,11 @@ import numpy as np
 from detectors.logo_references import Reference
 from detectors.logo_verification import Frame, canonical, score
 
-COARSE_SIDE = 32  # the affine step's frame (longest side of the reference in it)
+COARSE_SIDE = 32  # the search's and the affine step's frame (longest side of the reference in it)
+# before ECC, a template pose (up to half a rotation step and half a pyramid step off) is searched over these
+# turns (degrees) and scales about its centre, for the best score at COARSE_SIDE
+SEARCH_TURNS = (-8.0, 0.0, 8.0)
+SEARCH_SCALES = (0.9, 1.0, 1.1)
 FINE_SIDES = (32, 48, 64, 96)  # the homography step and the final score run at the nearest to the mark's size
 # ECC steps: (frame, motion, iterations, Gaussian smoothing size)
 STEPS = (("coarse", cv2.MOTION_AFFINE, 30, 5), ("fine", cv2.MOTION_HOMOGRAPHY, 40, 3))
@@ -86,6 +92,23 @@ def fine_frame(frames: dict[int, Frame], size: float) -> Frame:
     return frames[min(FINE_SIDES, key=lambda s: abs(s - min(size, FINE_SIDES[-1])))]
 
 
+def search(sampler: ImageSampler, ref: Reference, frame: Frame, H: np.ndarray) -> np.ndarray:
+    """The pose among H turned by SEARCH_TURNS and scaled by SEARCH_SCALES about the mark's centre that scores
+    best at the coarse frame."""
+    w, h = ref.size
+    to_centre = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
+    best, best_H = -2.0, H
+    for degrees in SEARCH_TURNS:
+        a = np.deg2rad(degrees)
+        for s in SEARCH_SCALES:
+            turn = np.array([[s * np.cos(a), -s * np.sin(a), 0], [s * np.sin(a), s * np.cos(a), 0], [0, 0, 1.0]])
+            H2 = H @ np.linalg.inv(to_centre) @ turn @ to_centre
+            value = score(sampler.sample(frame, H2, mark_size(H2, ref)), frame)
+            if value > best:
+                best, best_H = value, H2
+    return best_H
+
+
 def align(sampler: ImageSampler, ref: Reference, frames: dict[int, Frame], H: np.ndarray) -> tuple[float, np.ndarray]:
     """(verification score, pose) after the alignment steps, each kept only when it raises the score at the
     mark's own size."""
@@ -97,7 +120,8 @@ def align(sampler: ImageSampler, ref: Reference, frames: dict[int, Frame], H: np
         f = fine(H)
         return score(sampler.sample(f, H, mark_size(H, ref)), f)
 
-    best_H, best = H, scored(H)
+    best_H, best = search(sampler, ref, frames[COARSE_SIDE], H), -1.0
+    best = scored(best_H)
     for which, motion, iterations, smoothing in STEPS:
         frame = frames[COARSE_SIDE] if which == "coarse" else fine(best_H)
         H2 = ecc_step(frame, sampler.sample(frame, best_H, mark_size(best_H, ref)), best_H, motion, iterations,
