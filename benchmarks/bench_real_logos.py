@@ -91,7 +91,8 @@ def main() -> None:
     print(f"  >= 48 px: {np.mean(big):.3f} ({sum(big)}/{len(big)})")
     print("  by placement: " + ", ".join(f"{m} {np.mean(v):.3f} ({sum(v)}/{len(v)})" for m, v in by_mode.items()))
     print(f"detections of another reference in the scenes: {wrong}")
-    print(f"false detections on {free_count} logo-free photos: {false} ({100 * false / max(1, free_count):.1f} per 100)")
+    per_100 = 100 * false / max(1, free_count)
+    print(f"false detections on {free_count} logo-free photos: {false} ({per_100:.1f} per 100)")
 
     for t in args.sweep:
         hits = {b: [] for b in BANDS}
