@@ -12,6 +12,13 @@ frame of a track's span:
 - every box is the union of the track's boxes on the frame before, the frame itself and the frame after, grown
   by the track's speed there: masks grow with motion.
 
+When the camera moves (a pan), every box also moves with the picture's content: ``update`` takes each frame's
+camera shift (``pipelines.camera``), links against boxes carried by it, and the boxes of frames where a track is
+not detected follow it. A track whose first (last) detection touches the frame's border is a face entering
+(leaving) the frame, cut by the border where the detector no longer finds it: it is masked on the frames
+before (after) it for as long as its box, carried by the camera and its own motion, is still inside the frame
+(at most ``max_gap`` frames more).
+
 Each kind of region may have its own ``TrackRule`` (gap, pre, post, link distance, confirmation): logos in
 videos are detected on keyframes only, so their tracks bridge the frames between keyframes and reach out to
 the neighbouring keyframes. Regions come out as boxes (a detection's polygon lies inside its box, so the box
@@ -52,6 +59,9 @@ def lerp_box(a: Box, b: Box, t: float) -> Box:
     return tuple(x + (y - x) * t for x, y in zip(a, b))  # type: ignore[return-value]
 
 
+BORDER = 0.25  # a box within this fraction of its size of the frame's edge touches the border
+
+
 @dataclass(frozen=True)
 class TrackRule:
     """How the tracks of one kind of region are linked and masked."""
@@ -78,13 +88,20 @@ class Track:
     last_time: float = 0.0
     max_score: float = 0.0
     count: int = 0
-    velocity: tuple[float, float] = (0.0, 0.0)  # centre motion in pixels per frame, from the last two hits
+    # centre motion in pixels per frame over the picture's content (less the camera's), from the last two hits
+    velocity: tuple[float, float] = (0.0, 0.0)
+    camera: dict[int, tuple[float, float]] = field(default_factory=dict)  # frame -> the content's total shift
+
+    def moved(self, box: Box, since: int, frame: int) -> Box:
+        """``box`` on frame ``since`` carried to ``frame`` by the camera."""
+        (ax, ay), (bx, by) = self.camera.get(since, (0.0, 0.0)), self.camera.get(frame, (0.0, 0.0))
+        return shifted(box, bx - ax, by - ay)
 
     def add(self, frame: int, time: float, region: Region) -> None:
         if self.count:
             prev = self.hits.get(self.last)
             if prev is not None:
-                (px, py), (cx, cy) = centre(prev.box), centre(region.box)
+                (px, py), (cx, cy) = centre(self.moved(prev.box, self.last, frame)), centre(region.box)
                 dt = frame - self.last
                 self.velocity = ((cx - px) / dt, (cy - py) / dt)
         else:
@@ -95,7 +112,7 @@ class Track:
         self.count += 1
 
     def predicted(self, frame: int) -> Box:
-        b = self.hits[self.last].box
+        b = self.moved(self.hits[self.last].box, self.last, frame)
         dt = frame - self.last
         return shifted(b, self.velocity[0] * dt, self.velocity[1] * dt)
 
@@ -127,6 +144,8 @@ class Tracker:
         self.tracks: list[Track] = []  # tracks that may still cover a frame not yet handed out
         self.records: list[dict] = []  # audit records of tracks that are complete
         self.seen = -1  # last frame given to update()
+        self.camera: dict[int, tuple[float, float]] = {}  # frame -> the content's total shift since frame 0
+        self.size: tuple[int, int] | None = None  # the frames' (width, height), when known
         self.emitted = -1  # last frame handed out by ready()
         self._next_id = 0
 
@@ -134,11 +153,17 @@ class Tracker:
         return self.rules.get(kind, self.default_rule)
 
     # -- linking -------------------------------------------------------------------------------------------
-    def update(self, frame: int, time: float, regions: list[Region]) -> None:
-        """The detections of ``frame`` (frames must come in order, each once)."""
+    def update(self, frame: int, time: float, regions: list[Region], shift: tuple[float, float] = (0.0, 0.0),
+               size: tuple[int, int] | None = None) -> None:
+        """The detections of ``frame`` (frames must come in order, each once), the camera's ``shift`` of the
+        content from the frame before (pixels), and the frame's (width, height)."""
         if frame != self.seen + 1:
             raise ValueError(f"frames must come in order: got {frame} after {self.seen}")
         self.seen = frame
+        x, y = self.camera.get(frame - 1, (0.0, 0.0))
+        self.camera[frame] = (x + shift[0], y + shift[1])
+        self.camera.pop(frame - 3 * self.lookahead - 1, None)  # older than any box still carried
+        self.size = size or self.size
         live = [t for t in self.tracks if frame - t.last <= t.rule.max_gap + 1 and t.count]
         pairs = []
         for ti, t in enumerate(live):
@@ -161,7 +186,7 @@ class Tracker:
             live[ti].add(frame, time, regions[ri])
         for ri, r in enumerate(regions):
             if ri not in used_r:
-                t = Track(self._next_id, r.kind, r.detector, r.label, self.rule(r.kind))
+                t = Track(self._next_id, r.kind, r.detector, r.label, self.rule(r.kind), camera=self.camera)
                 self._next_id += 1
                 t.add(frame, time, r)
                 self.tracks.append(t)
@@ -172,24 +197,45 @@ class Tracker:
         or None outside the track's masked span."""
         if f in t.hits:
             return t.hits[f].box, 0
-        if t.first - t.rule.pre <= f < t.first:
+        if t.first - t.rule.pre - t.rule.max_gap <= f < t.first:
             vx, vy = self._start_velocity(t)
-            return shifted(t.hits[t.first].box, vx * (f - t.first), vy * (f - t.first)), t.first - f
-        if t.last < f <= t.last + t.rule.post:
-            return t.predicted(f), f - t.last
+            box = shifted(t.moved(t.hits[t.first].box, t.first, f), vx * (f - t.first), vy * (f - t.first))
+            if f >= t.first - t.rule.pre or (self._at_border(t.hits[t.first].box) and self._inside(box)):
+                return box, t.first - f
+            return None
+        if t.last < f <= t.last + t.rule.post + t.rule.max_gap:
+            box = t.predicted(f)
+            if f <= t.last + t.rule.post or (self._at_border(t.hits[t.last].box) and self._inside(box)):
+                return box, f - t.last
+            return None
         if t.first < f < t.last:
             before = max(k for k in t.hits if k < f)
             after = min(k for k in t.hits if k > f)
-            box = lerp_box(t.hits[before].box, t.hits[after].box, (f - before) / (after - before))
+            box = lerp_box(t.moved(t.hits[before].box, before, f), t.moved(t.hits[after].box, after, f),
+                           (f - before) / (after - before))
             return box, min(f - before, after - f)
         return None
+
+    def _at_border(self, box: Box) -> bool:
+        """Whether the box touches the frame's border (within BORDER of its size): a face entering or leaving."""
+        if self.size is None:
+            return False
+        w, h = self.size
+        m = BORDER * max(box[2] - box[0], box[3] - box[1])
+        return box[0] <= m or box[1] <= m or box[2] >= w - m or box[3] >= h - m
+
+    def _inside(self, box: Box) -> bool:
+        """Whether any of the box lies inside the frame."""
+        w, h = self.size or (float("inf"), float("inf"))
+        return box[0] < w and box[1] < h and box[2] > 0 and box[3] > 0
 
     @staticmethod
     def _start_velocity(t: Track) -> tuple[float, float]:
         frames = sorted(t.hits)[:2]
         if len(frames) < 2:
             return (0.0, 0.0)
-        (ax, ay), (bx, by) = centre(t.hits[frames[0]].box), centre(t.hits[frames[1]].box)
+        (ax, ay) = centre(t.moved(t.hits[frames[0]].box, frames[0], frames[1]))
+        (bx, by) = centre(t.hits[frames[1]].box)
         dt = frames[1] - frames[0]
         return ((bx - ax) / dt, (by - ay) / dt)
 
@@ -237,7 +283,7 @@ class Tracker:
         """Drop what no later frame needs: finished tracks become audit records, old hits are pruned."""
         keep = []
         for t in self.tracks:
-            if t.last + t.rule.post < f and self.seen - t.last > t.rule.max_gap + 1:
+            if t.last + t.rule.post + t.rule.max_gap < f and self.seen - t.last > t.rule.max_gap + 1:
                 if self._confirmed(t):
                     self.records.append(t.record(max(0, t.first - t.rule.pre), t.last + t.rule.post))
                 continue

@@ -39,6 +39,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from pipelines.camera import CameraMotion
 from pipelines.redactor import PHOTO
 from pipelines.tracking import Tracker, TrackRule
 from redact.core.errors import InputError, squeeze
@@ -78,6 +79,7 @@ class Frame:
     small: np.ndarray  # what the detectors see
     scale: float  # small / image
     logo_key: bool = False  # a keyframe: the logo detector sees this frame
+    shift: tuple[float, float] = (0.0, 0.0)  # the camera's shift of the content from the frame before (pixels)
 
 
 def _av_error(exc: Exception) -> InputError:
@@ -183,6 +185,7 @@ def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop
     packets = 0
     index = 0
     durations: dict[int, int] = {}  # packet pts -> duration (frame threading can mix up frames' own durations)
+    camera = CameraMotion()
     try:
         with av.open(str(src)) as container:
             v = container.streams.video[0]
@@ -202,7 +205,8 @@ def _decode(src: Path, info: VideoInfo, detect_side: int, out: queue.Queue, stop
                     small, s = fit_side(image, detect_side)
                     time = float(f.pts * tb) if f.pts is not None else index / float(info.rate)
                     duration = durations.pop(f.pts, 0) or int(f.duration or 0)
-                    _put(out, Frame(index, f.pts, duration, time, image, small, s), stop)
+                    dx, dy = camera.step(small)
+                    _put(out, Frame(index, f.pts, duration, time, image, small, s, shift=(dx / s, dy / s)), stop)
                     index += 1
     except (InputError, _Stopped):
         raise
@@ -418,7 +422,8 @@ def redact_video_file(job, src: Path, dst: Path):
                     break
                 batch, found = detecting.popleft()
                 for frame, regions in zip(batch, found.result()):
-                    tracker.update(frame.index, frame.time, regions)
+                    tracker.update(frame.index, frame.time, regions, frame.shift,
+                                   (frame.image.shape[1], frame.image.shape[0]))
                     waiting[frame.index] = frame
                 count += len(batch)
                 ready = tracker.ready(final=finished and not detecting)

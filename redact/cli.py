@@ -32,7 +32,7 @@ def job_options(f):
         click.option("--logos", default=None, type=click.Path(exists=True, file_okay=False), metavar="DIR",
                      help="Reference logos to remove (PNG, JPEG, SVG); adds the logos detector to the defaults."),
         click.option("--logo-threshold", "logo_threshold", default=None, type=click.FloatRange(0, 1),
-                     help="Minimum logo match score, 0-1 (default 0.85)."),
+                     help="Minimum logo match score, 0-1 (default 0.92)."),
         click.option("--weights", default=None, type=click.Path(dir_okay=False),
                      help="RFR-Net checkpoint for --style inpaint."),
         click.option("--terms", "terms", default=None, type=click.Path(exists=True, dir_okay=False),

@@ -93,7 +93,7 @@ def place_mark(photo: np.ndarray, svg: bytes, width: float, rng: np.random.Gener
 def pose_near(H: np.ndarray, ref, placed: Placed) -> bool:
     """Whether the pose H (reference pixels -> image) of the detector's reference ``ref`` is near the composited
     mark: its centre within 0.3 of the mark's width of the mark's centre, its size 0.6-1.6 times the mark's."""
-    from detectors.logos import _size
+    from detectors.logo_alignment import mark_size as _size
 
     w, h = ref.size
     c = H @ [w / 2, h / 2, 1.0]

@@ -1,0 +1,197 @@
+"""Logo stage 2, proposals: where each reference may be in an image, as poses (3x3 homographies, reference
+pixels -> image pixels), two ways.
+
+- **Keypoints**, for marks of about 64 px and more: SIFT keypoints of the image (once per image, on a copy at
+  most ``KEYPOINT_SIDE`` long, whatever the number of references) are matched to all references' descriptors at
+  once, kept by Lowe's ratio test, and a similarity is fitted to each reference's matches by RANSAC (up to
+  ``KEY_POSES`` instances). Alignment then takes up perspective.
+- **Templates**, for small marks (``MIN_LOGO`` to ``TEMPLATE_LARGEST`` px), which have too few keypoints: the
+  image is resized to a pyramid whose levels bring those sizes to the templates' size, each level's colours are
+  whitened (each pixel's colour less its window's mean, decorrelated by the window's colour covariance), and each
+  template's response is its correlation with the best combination of the three whitened channels: a mark in any
+  colour or contrast responds as its grey reference does. The strongest local maxima, one per place, are poses.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from detectors.logo_references import SIFT, TEMPLATE_SIDE, Reference
+
+KEYPOINT_SIDE = 1024  # keypoints are computed on a copy of the image at most this long (longest side)
+KEY_RATIO = 0.8  # ratio test: a match is kept when its nearest reference descriptor is this much nearer than
+# the nearest descriptor of another feature (among its KEY_NEIGHBOURS nearest; a feature's copies lie within
+# SAME_FEATURE of the reference's longest side of it)
+KEY_NEIGHBOURS = 8
+SAME_FEATURE = 0.05
+KEY_INLIERS = 5  # least RANSAC inliers of a keypoint pose
+KEY_REPROJECTION = 0.02  # RANSAC inlier distance, as a fraction of the image's longest side
+KEY_POSES = 2  # keypoint poses (instances) per reference and image
+MIN_LOGO = 28  # smallest mark proposed (longest side, pixels)
+TEMPLATE_LARGEST = 128  # largest mark proposed by templates
+SCALE_STEP = 1.25  # between pyramid levels
+WHITEN = 2.0  # a level's colours are whitened over windows this many template sides wide
+WHITEN_FLOOR = 4.0  # added to each colour's local variance (8-bit units squared): flat areas stay flat
+PEAKS_PER_MAP = 3  # strongest local maxima kept from one template on one level
+TEMPLATE_POSES = 6  # template poses per reference and image (the strongest, one per place)
+
+
+class KeypointIndex:
+    """All references' SIFT descriptors in one brute-force matcher, built once per job."""
+
+    def __init__(self, references: Sequence[Reference]):
+        self.count = len(references)
+        self.owner = np.concatenate([np.full(len(r.descriptors), i) for i, r in enumerate(references)] or [[]])
+        self.points = np.vstack([r.keypoints for r in references]) if references else np.zeros((0, 2))
+        self.sides = np.concatenate([np.full(len(r.descriptors), max(r.size)) for r in references] or [[]])
+        descriptors = np.vstack([r.descriptors for r in references]) if references else np.zeros((0, 128))
+        self.matcher = None
+        if len(descriptors) >= 2:
+            self.matcher = cv2.BFMatcher(cv2.NORM_L2)
+            self.matcher.add([descriptors.astype(np.float32)])
+
+    def poses(self, image: np.ndarray) -> list[list[np.ndarray]]:
+        """Per reference: poses fitted by RANSAC to its ratio-tested matches."""
+        out: list[list[np.ndarray]] = [[] for _ in range(self.count)]
+        if self.matcher is None or min(image.shape[:2]) < 16:
+            return out
+        grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+        s = min(1.0, KEYPOINT_SIDE / max(grey.shape))
+        if s < 1:
+            grey = cv2.resize(grey, (round(grey.shape[1] * s), round(grey.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        kps, desc = SIFT.detectAndCompute(grey, None)
+        if desc is None or len(kps) < KEY_INLIERS:
+            return out
+        image_points = (np.float32([k.pt for k in kps]) + 0.5) / s - 0.5
+        pairs: list[list[tuple[int, int]]] = [[] for _ in range(self.count)]
+        for m in self.matcher.knnMatch(desc, k=KEY_NEIGHBOURS):
+            if not m:
+                continue
+            first = m[0].trainIdx
+            # the runner-up is the nearest descriptor of another feature: another reference's, or one elsewhere
+            # in this reference (each reference is described several times over: its drawings and backgrounds)
+            runner_up = next((n for n in m[1:] if self.owner[n.trainIdx] != self.owner[first] or np.linalg.norm(
+                self.points[n.trainIdx] - self.points[first]) > SAME_FEATURE * self.sides[first]), None)
+            if runner_up is None or m[0].distance < KEY_RATIO * runner_up.distance:
+                pairs[int(self.owner[first])].append((first, m[0].queryIdx))
+        tolerance = KEY_REPROJECTION * max(image.shape[:2])
+        for ri, matched in enumerate(pairs):
+            for _ in range(KEY_POSES):
+                if len(matched) < KEY_INLIERS:
+                    break
+                src = self.points[[a for a, _ in matched]]
+                dst = image_points[[b for _, b in matched]]
+                A, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                                         ransacReprojThreshold=tolerance, maxIters=1000)
+                if A is None or int(inliers.sum()) < KEY_INLIERS:
+                    break
+                out[ri].append(np.vstack([A, [0, 0, 1]]).astype(np.float64))
+                matched = [p for p, keep in zip(matched, inliers.ravel()) if not keep]
+        return out
+
+
+def whitened(level: np.ndarray, box: int) -> list[np.ndarray]:
+    """The level's colours decorrelated by their local covariance: y = L^-1 (x - m), where m and C = L L^T are
+    the mean and covariance of the colours in the ``box`` x ``box`` window about each pixel (C's Cholesky factor
+    written out for 3x3)."""
+    x = [np.ascontiguousarray(level[..., c]) for c in range(3)]
+
+    def mean(image: np.ndarray) -> np.ndarray:
+        return cv2.blur(image, (box, box), borderType=cv2.BORDER_REPLICATE)
+
+    m = [mean(c) for c in x]
+
+    def cov(a: int, b: int) -> np.ndarray:
+        return mean(x[a] * x[b]) - m[a] * m[b] + (WHITEN_FLOOR if a == b else 0.0)
+
+    l00 = np.sqrt(np.maximum(cov(0, 0), 1e-6))
+    l10, l20 = cov(0, 1) / l00, cov(0, 2) / l00
+    l11 = np.sqrt(np.maximum(cov(1, 1) - l10 * l10, 1e-6))
+    l21 = (cov(1, 2) - l20 * l10) / l11
+    l22 = np.sqrt(np.maximum(cov(2, 2) - l20 * l20 - l21 * l21, 1e-6))
+    y0 = (x[0] - m[0]) / l00
+    y1 = (x[1] - m[1] - l10 * y0) / l11
+    y2 = (x[2] - m[2] - l20 * y0 - l21 * y1) / l22
+    return [np.ascontiguousarray(y, dtype=np.float32) for y in (y0, y1, y2)]
+
+
+def pyramid(image: np.ndarray):
+    """(level, scale of the level relative to the image) bringing marks MIN_LOGO..TEMPLATE_LARGEST px long to
+    TEMPLATE_SIDE px, SCALE_STEP apart."""
+    h, w = image.shape[:2]
+    scale = TEMPLATE_SIDE / MIN_LOGO
+    while TEMPLATE_SIDE / scale <= TEMPLATE_LARGEST:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        if min(size) < 2 * TEMPLATE_SIDE:
+            break
+        yield cv2.resize(image, size, interpolation=cv2.INTER_AREA), (size[0] / w, size[1] / h)
+        scale /= SCALE_STEP
+
+
+def local_maxima(response: np.ndarray, count: int) -> list[tuple[float, int, int]]:
+    """(value, x, y) of the ``count`` strongest local maxima of ``response``."""
+    peaks = cv2.compare(response, cv2.dilate(response, np.ones((5, 5), np.uint8)), cv2.CMP_GE)
+    where = cv2.findNonZero(peaks)
+    if where is None:
+        return []
+    xs, ys = where.reshape(-1, 2).T
+    if len(xs) > count:
+        best = np.argpartition(-response[ys, xs], count)[:count]
+        ys, xs = ys[best], xs[best]
+    return [(float(response[y, x]), int(x), int(y)) for y, x in zip(ys, xs)]
+
+
+def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[list[np.ndarray]]:
+    """Per reference: the TEMPLATE_POSES strongest template poses, one per place."""
+    found: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
+    pad = TEMPLATE_SIDE // 2
+    box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
+    for level, (sx, sy) in pyramid(image.astype(np.float32)):
+        channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+                    for y in whitened(cv2.GaussianBlur(level, (0, 0), 0.7), box)]
+        # padded level pixel centres -> image pixel centres
+        to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
+        for ri, ref in enumerate(references):
+            for t in ref.templates:
+                th, tw = t.image.shape
+                if th > channels[0].shape[0] or tw > channels[0].shape[1]:
+                    continue
+                squares = None
+                for y in channels:
+                    r = cv2.matchTemplate(y, t.image, cv2.TM_CCORR)
+                    if squares is None:
+                        squares = cv2.multiply(r, r)
+                    else:
+                        cv2.accumulateSquare(r, squares)
+                response = cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
+                for value, x, y in local_maxima(response, PEAKS_PER_MAP):
+                    shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+                    found[ri].append((value, to_image @ shift @ t.to_template))
+    return [strongest_apart(poses, ref, TEMPLATE_POSES) for poses, ref in zip(found, references)]
+
+
+def centre_and_size(H: np.ndarray, ref: Reference) -> tuple[np.ndarray, float]:
+    """The pose's centre in the image and the mark's longest side there (pixels, approximately)."""
+    w, h = ref.size
+    c = H @ np.array([w / 2, h / 2, 1.0])
+    return c[:2] / c[2], float(np.sqrt(abs(np.linalg.det(H[:2, :2])))) * max(w, h)
+
+
+def same_place(a: tuple[np.ndarray, float], b: tuple[np.ndarray, float]) -> bool:
+    """Two (centre, size) poses at one place: centres within a quarter of the larger size, sizes within 1.4x."""
+    (ca, sa), (cb, sb) = a, b
+    return bool(np.linalg.norm(ca - cb) < 0.25 * max(sa, sb)) and max(sa, sb) < 1.4 * min(sa, sb)
+
+
+def strongest_apart(poses: list[tuple[float, np.ndarray]], ref: Reference, count: int) -> list[np.ndarray]:
+    """The ``count`` strongest poses, one per place."""
+    kept: list[tuple[np.ndarray, tuple[np.ndarray, float]]] = []
+    for _, H in sorted(poses, key=lambda p: -p[0]):
+        place = centre_and_size(H, ref)
+        if not any(same_place(place, other) for _, other in kept):
+            kept.append((H, place))
+            if len(kept) == count:
+                break
+    return [H for H, _ in kept]

@@ -1,0 +1,89 @@
+"""Faces at the edge of a moving frame: a camera pan across a real group photo (tests/face_pan.py), redacted by
+the video job; every face instance, whole or cut by the frame's border, entering or leaving, is filled on every
+frame. Plus the two parts that make it so: the camera's shift between frames, and the tracker carrying a face
+across the border with it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import load_rgb, shared
+from face_pan import pan, unmasked, write_clip
+from leak_check import decode_rgb
+from pipelines.camera import CameraMotion
+from pipelines.tracking import Tracker
+from redact.core.console import Console
+from redact.job import Job
+from redact.core.regions import FACE, Region
+from redact.core.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def group_pan():
+    """A diagonal pan (60 frames of 400x360, 6 px right and 5 px down a frame) across the five-face photo: faces
+    enter and leave by all four borders. Ground truth: MTCNN on the full-size photo."""
+    from detectors.faces import FaceDetector
+
+    photo = load_rgb(shared("faces/pyfeat_multi_face_5faces.jpg"))
+    faces = [f.box for f in FaceDetector(detect_side=4000, min_face_size=12).faces([photo])[0]]
+    assert len(faces) == 5
+    return pan(photo, faces, (400, 360), (0, 0), (photo.shape[1] - 400, 300), 60)
+
+
+def test_every_face_instance_of_a_pan_is_filled(group_pan, tmp_path):
+    cut = sum(1 for boxes, image in zip(group_pan.boxes, group_pan.frames) for b in boxes
+              if b[0] <= 0 or b[1] <= 0 or b[2] >= image.shape[1] or b[3] >= image.shape[0])
+    assert sum(map(len, group_pan.boxes)) == 184 and cut >= 30  # many instances are cut by the border
+    src, dst = tmp_path / "pan.mp4", tmp_path / "out.mp4"
+    write_clip(src, group_pan.frames)
+    job = Job(Settings(device="cpu", style="box"), tmp_path / "audit.jsonl", Console(), "video")
+    try:
+        assert job.process(src, dst).status == "ok"
+    finally:
+        job.finish()
+    # before the tracker followed the camera: a face entering by the right border was half bare on frame 15
+    assert unmasked(decode_rgb(dst), group_pan) == []
+
+
+def test_camera_shift_of_a_pan_is_measured():
+    photo = load_rgb(shared("faces/gcompris_music_mexico.webp"))
+    camera = CameraMotion()
+    assert camera.step(photo[0:270, 0:480]) == (0.0, 0.0)  # no frame before
+    dx, dy = camera.step(photo[9:279, 25:505])  # the window moved 25 right, 9 down: the content moved back
+    assert abs(dx + 25) < 0.5 and abs(dy + 9) < 0.5
+    assert camera.step(photo[9:279, 25:505]) == pytest.approx((0.0, 0.0), abs=0.2)
+    flat = np.full((270, 480, 3), 128, np.uint8)
+    assert camera.step(flat) == (0.0, 0.0)  # no picture to follow: no motion
+
+
+def _run(tracker, detections, n, shift, size):
+    out = {}
+    for i in range(n):
+        tracker.update(i, i / 25, detections.get(i, []), shift, size)
+        out.update(dict(tracker.ready()))
+    out.update(dict(tracker.ready(final=True)))
+    return out
+
+
+def _face(i, x, size=60.0, y=100.0):
+    return Region(FACE, (x, y, x + size, y + size), 0.99, "mtcnn", i)
+
+
+def test_a_face_leaving_and_entering_with_the_camera_stays_masked():
+    """The camera pans 8 px a frame: a face drifts left out of a 400 px frame; the detector loses it at the
+    border (last found on frame 7, 4 px from it) while it is partly inside until frame 14. The mask follows it.
+    Another face enters by the right border: first found on frame 25, cut by it, it is masked back to frame 21 where it
+    entered."""
+    face_x = {i: 60 - 8 * i for i in range(20)}  # leaving: x from 60 down to -92
+    dets = {i: [_face(i, face_x[i])] for i in range(8)}
+    entering = {i: 400 - 8 * (i - 20) for i in range(20, 40)}  # entering: in from frame 21
+    dets.update({i: [_face(i, entering[i])] for i in range(25, 40)})
+    t = Tracker(max_gap=10, pre=3, post=3)
+    masks = _run(t, dets, 40, (-8.0, 0.0), (400, 300))
+    for i in range(8, 40):
+        inside = [x for x in (face_x.get(i), entering.get(i)) if x is not None and x < 400 and x + 60 > 0]
+        for x in inside:
+            assert any(r.box[0] <= x and r.box[2] >= x + 60 for r in masks[i]), (i, x)
+    # without the frame's size the tracker cannot tell a face at the border: only `post` frames after it
+    plain = _run(Tracker(max_gap=10, pre=3, post=3), dets, 40, (-8.0, 0.0), None)
+    assert not plain[12] and masks[12]
