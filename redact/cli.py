@@ -288,13 +288,22 @@ def weights_path(name: str | None) -> Path | None:
                                                           if shipped else ""))
 
 
+def model_data_options(out_help: str, domain_help: str):
+    """DATA_DIR, -o and --domain: the shape of ``train`` and ``eval``."""
+    def wrap(f):
+        f = click.option("--domain", default="photo", show_default=True, type=click.Choice(["photo", "page"]),
+                         help=domain_help)(f)
+        f = click.option("-o", "--output", "out_dir", required=True,
+                         type=click.Path(file_okay=False, path_type=Path), help=out_help)(f)
+        return click.argument("data_dir", required=False,
+                              type=click.Path(exists=True, file_okay=False, path_type=Path))(f)
+    return wrap
+
+
 @main.command("train", context_settings=CONTEXT)
-@click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for checkpoints (latest.pth, final.pth) and train_log.jsonl.")
-@click.option("--domain", default="photo", show_default=True, type=click.Choice(["photo", "page"]),
-              help="photo: crops of the images under DATA_DIR; page: synthetic scanned pages plus crops of the "
-                   "scans under DATA_DIR.")
+@model_data_options("Folder for checkpoints (latest.pth, final.pth) and train_log.jsonl.",
+                    "photo: crops of the images under DATA_DIR; page: synthetic scanned pages plus crops of the "
+                    "scans under DATA_DIR.")
 @click.option("--steps", default=1000, show_default=True, help="Optimiser steps to run (after a resumed step).")
 @click.option("--minutes", default=None, type=float, help="Stop (and save) after this much wall time.")
 @click.option("--batch-size", default=8, show_default=True)
@@ -332,12 +341,9 @@ def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width
 
 
 @main.command("eval", context_settings=CONTEXT)
-@click.argument("data_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for metrics.json and examples.png.")
-@click.option("--domain", default="photo", show_default=True, type=click.Choice(["photo", "page"]),
-              help="photo: mask-ratio buckets on the images under DATA_DIR; page: removed personal data on "
-                   "synthetic pages never trained on.")
+@model_data_options("Folder for metrics.json and examples.png.",
+                    "photo: mask-ratio buckets on the images under DATA_DIR; page: removed personal data on "
+                    "synthetic pages never trained on.")
 @click.option("--weights", default=None,
               help="RFR-Net checkpoint to evaluate, or `photo` / `page` for the shipped model (without it: "
                    "OpenCV Telea and Navier-Stokes only).")
