@@ -24,7 +24,10 @@ from redact.core.images import fit_side
 from redact.core.images import grey as to_grey
 from redact.core.words import Word
 
-os.environ["OMP_THREAD_LIMIT"] = "1"  # inherited by every tesseract process this one starts
+# Tesseract's own threading is slower than pages in parallel, so its processes get OMP_THREAD_LIMIT=1, and only
+# they do: in this process the variable would cap the OpenMP runtime that torch loads, and RFR-Net's bf16 kernels
+# then return garbage where torch runs more threads than the cap allows (inpaint.rfrnet.keep_within_openmp_limit).
+pytesseract.pytesseract.environ = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 MAX_SIDE = 4400  # longest side OCR'd at full resolution (A4 at ~370 dpi); larger pages are scaled down
 MIN_SIDE = 8  # a page smaller than this holds no readable text

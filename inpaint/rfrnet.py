@@ -28,6 +28,7 @@ with an update mask of 0, i.e. grey. ``inpaint.rfr_fill`` scales crops so that n
 """
 from __future__ import annotations
 
+import os
 from contextlib import nullcontext
 
 import torch
@@ -238,6 +239,7 @@ class RFRNet(nn.Module):
         with native bf16 dot products (AVX512-BF16 or AMX: about 2x fp32 there), fp32 otherwise.
         """
         dtype = autocast_dtype(image.device, precision)
+        keep_within_openmp_limit()
         self.to(memory_format=torch.channels_last)  # weights and activations NHWC: ~1.1x on CPU, more on CUDA
         image = image.contiguous(memory_format=torch.channels_last)
         ctx = torch.autocast(image.device.type, dtype=dtype) if dtype is not None else nullcontext()
@@ -247,6 +249,17 @@ class RFRNet(nn.Module):
         mask = mask.float()
         out = out * (1 - mask) + image.float() * mask
         return (out, reach) if return_reach else out
+
+
+def keep_within_openmp_limit() -> None:
+    """Run torch on no more threads than ``OMP_THREAD_LIMIT`` allows: past the cap, oneDNN's bf16 kernels return
+    garbage (NaN and uncomputed tiles, seen on this project's CPU) instead of running slower."""
+    try:
+        cap = int(os.environ.get("OMP_THREAD_LIMIT", "0"))
+    except ValueError:
+        return
+    if 0 < cap < torch.get_num_threads():
+        torch.set_num_threads(cap)
 
 
 def autocast_dtype(device: torch.device, precision: str = "auto"):

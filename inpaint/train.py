@@ -46,7 +46,7 @@ import torch.nn as nn
 
 from inpaint.checkpoint import load_into, read_checkpoint, save_checkpoint, width_of
 from inpaint.masks import random_mask
-from inpaint.rfrnet import OFFICIAL_WIDTH, RFRNet, autocast_dtype
+from inpaint.rfrnet import OFFICIAL_WIDTH, RFRNet, autocast_dtype, keep_within_openmp_limit
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 DOMAINS = ("photo", "page")
@@ -353,6 +353,7 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
             console.warn(f"optimizer state not resumed ({exc})")
     features = RandomVGGFeatures().to(dev) if vgg else None
     amp_dtype = autocast_dtype(dev)
+    keep_within_openmp_limit()
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     seen0, cpu0 = int(progress.get("images_seen", 0)), float(progress.get("cpu_hours", 0.0))
     t0, c0, seen = time.perf_counter(), time.process_time(), 0

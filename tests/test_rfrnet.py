@@ -320,3 +320,36 @@ def test_batchnorm_recalibration_averages_fresh_batches_and_restores_the_layers(
     bn = model.bn1
     assert not bn.training and bn.momentum == 0.1 and int(bn.num_batches_tracked) == 3
     assert all(not torch.equal(before[k], after[k]) for k in before)
+
+
+BF16_UNDER_A_THREAD_CAP = """
+import os, sys
+import detectors.ocr  # the text detectors load first in a document job
+import numpy as np, torch
+from inpaint.checkpoint import load_model, shipped_weights
+torch.manual_seed(0)
+torch.set_num_threads(2)
+model, _ = load_model(shipped_weights()["page"])  # trained weights: random ones did not show the fault
+image = torch.rand(2, 3, 256, 256)
+mask = torch.ones(2, 1, 256, 256)
+mask[:, :, 60:120, 40:200] = 0
+bf16 = model.inpaint(image, mask, "bf16")
+fp32 = model.inpaint(image, mask, "fp32")
+print(bool(torch.isfinite(bf16).all()), float((bf16 - fp32).abs().max()))
+"""
+
+
+@pytest.mark.parametrize("env", [{}, {"OMP_THREAD_LIMIT": "1"}])
+def test_bf16_inference_is_right_under_an_openmp_thread_cap(env):
+    """Past an OpenMP thread cap oneDNN's bf16 kernels returned NaN and uncomputed tiles; the OCR module once set
+    that cap in this very process (for tesseract), which broke every RFR-Net fill of a document job."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    res = subprocess.run([sys.executable, "-c", BF16_UNDER_A_THREAD_CAP], capture_output=True, text=True,
+                         cwd=ROOT, env={**os.environ, **env}, timeout=300)
+    finite, diff = res.stdout.split()
+    assert finite == "True" and float(diff) < 0.1, res.stderr[-2000:]
