@@ -11,6 +11,7 @@ Regions carry the kind, never the text. ``--terms`` always go; ``--allow`` keeps
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
@@ -22,7 +23,7 @@ from detectors.inkcover import ink_box
 from redact.core.images import grey as grey_of
 from detectors.ocr import ocr_page
 from detectors.pagetext import PageText, Span
-from redact.core.regions import TERM, Region
+from redact.core.regions import PERSON, TERM, Region
 
 OCR_WORKERS = max(1, min(4, os.cpu_count() or 1))
 JOIN_GAP = 1.0  # boxes of one kind closer than this many line heights on a row are one region
@@ -171,8 +172,16 @@ class TextDetector:
         for k, (image, page, spans) in enumerate(zip(images, pages, found)):
             grey = grey_of(image) if image.ndim >= 2 and image.size else None
             spans = merge_spans(self._kept(page, spans))
-            out.append(spans_to_regions(page, spans, self.name, start_index + k, grey))
+            out.append([replace(r, detector=self.key_of(r.kind))
+                        for r in spans_to_regions(page, spans, self.name, start_index + k, grey)])
         return out
+
+    def key_of(self, kind: str) -> str:
+        """The registry key a region of ``kind`` was asked for by: ``names`` for people, ``pii`` for the rest
+        (one OCR pass serves both keys)."""
+        if self.names and self.pii:
+            return "names" if kind == PERSON else "pii"
+        return self.name
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0, words=None) -> list[list[Region]]:
         """Regions per image. ``words`` (optional, per image) are words from a PDF text layer; the page is OCR'd

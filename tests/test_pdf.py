@@ -171,6 +171,7 @@ def test_name_only_in_the_text_layer_in_a_tiny_font_is_redacted(tmp_path):
     covering = [r for r in _regions(job) if r["kind"] == "person" and r["box"][0] <= x0 and r["box"][2] >= x1
                 and r["box"][1] <= y0 and r["box"][3] >= y1]
     assert covering, _regions(job)
+    assert all(r["detector"] == ("names" if r["kind"] == "person" else "pii") for r in _regions(job))  # its key
     grey_in = np.asarray(convert_from_path(src, dpi=200)[0].convert("L"))
     grey_out = np.asarray(convert_from_path(out, dpi=200)[0].convert("L"))
     box = (slice(int(y0) - 1, int(y1) + 2), slice(int(x0), int(x1) + 1))
