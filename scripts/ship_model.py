@@ -88,6 +88,8 @@ def card(domain: str) -> str:
                     "in-memory cache renewed as training goes, half masked over their personal data's boxes with "
                     "the page scanned without that data as the target, half with random holes; 15 % crops of "
                     "the real scans in `../shared/data/docs` with random holes"}[domain]
+    notes = WEIGHTS_DIR / f"{domain}-status.md"  # written by hand after looking at the sheet
+    status = notes.read_text().strip() if notes.is_file() else "(no notes yet)"
     return f"""# RFR-Net model card: `{domain}`
 
 `inpaint/weights/{domain}.pth` (float16, sha256 in `weights.json`, checked by the loader). Used by
@@ -111,6 +113,9 @@ otherwise. Architecture: RFR-Net (Li et al., CVPR 2020) at width 32 (7.8 M param
 {chr(10).join(rows)}
 
 ![learning curve]({domain}-curve.png)
+
+## Where it stands
+{status}
 
 Examples (`{domain}-examples.png`; masked input, RFR-Net, Telea, Navier-Stokes, truth):
 
@@ -150,4 +155,8 @@ def main(domain: str, run_dir: str, *flags: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1:2] == ["--card"]:  # redraw the cards only (after editing DOMAIN-status.md)
+        for name in sys.argv[2:]:
+            (WEIGHTS_DIR / f"{name}.md").write_text(card(name))
+    else:
+        main(*sys.argv[1:])
