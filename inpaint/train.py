@@ -122,14 +122,16 @@ def page_sample(rng: np.random.Generator, page, size: int):
 
 
 class PageSource:
-    """Synthetic pages in memory, one replaced every ``CROPS_PER_PAGE`` crops, plus the real scans given."""
+    """Synthetic pages in memory (``cache`` of them), one replaced every ``CROPS_PER_PAGE`` crops, plus the real
+    scans given."""
 
-    def __init__(self, rng: np.random.Generator, scans: list[np.ndarray], size: int, generate_page=None):
+    def __init__(self, rng: np.random.Generator, scans: list[np.ndarray], size: int, generate_page=None,
+                 cache: int = PAGE_CACHE):
         self.rng, self.size, self.scans = rng, size, [s for s in scans if min(s.shape[:2]) >= size]
         self.generate_page = generate_page or load_synthdocs()
         if self.generate_page is None:
             raise RuntimeError("page training needs inpaint.synthdocs")
-        self.pages = [self.new_page() for _ in range(PAGE_CACHE)]
+        self.pages = [self.new_page() for _ in range(cache)]
         self.drawn = 0
 
     def new_page(self):
@@ -165,6 +167,38 @@ def batches(source, batch_size: int):
         items = [source.sample() for _ in range(batch_size)]
         yield (torch.stack([_chw(i) for i, _, _ in items]), torch.stack([_chw(t) for _, t, _ in items]),
                torch.stack([torch.from_numpy((~h)[None].astype(np.float32)) for _, _, h in items]))
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """``batches`` of a domain's samples, made in DataLoader worker processes: each worker builds its own source
+    (its own seed, and its share of the page cache), so a GPU is not held back by one CPU thread."""
+
+    def __init__(self, domain: str, data_dir: Path | None, size: int, batch_size: int, seed, workers: int):
+        super().__init__()
+        self.domain, self.data_dir, self.size, self.batch_size = domain, data_dir, size, batch_size
+        self.seed, self.workers = seed, workers
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid = info.id if info else 0
+        torch.set_num_threads(1)
+        cv2.setNumThreads(1)
+        rng = np.random.default_rng([*self.seed, wid])
+        cache = max(4, -(-PAGE_CACHE // self.workers))
+        return batches(make_source(self.domain, self.data_dir, self.size, rng, cache), self.batch_size)
+
+
+def batch_stream(domain: str, data_dir: Path | None, size: int, batch_size: int, rng_seed: list[int],
+                 workers: int = 0):
+    """Endless training batches: made in this process (``workers`` 0, the CPU recipe: the network has the cores)
+    or in ``workers`` processes."""
+    if workers <= 0:
+        return batches(make_source(domain, data_dir, size, np.random.default_rng(rng_seed)), batch_size)
+    check_data(domain, data_dir)  # a usage error here, not a traceback from a worker
+    loader = torch.utils.data.DataLoader(BatchStream(domain, data_dir, size, batch_size, rng_seed, workers),
+                                         batch_size=None, num_workers=workers, prefetch_factor=4,
+                                         persistent_workers=True)
+    return iter(loader)
 
 
 def _chw(a: np.ndarray) -> torch.Tensor:
@@ -252,9 +286,9 @@ def train_step(model, optimizer, features, image, target, known, amp_dtype=None,
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(model: RFRNet, source, batch_size: int, steps: int, amp_dtype=None) -> None:
+def recalibrate_batchnorm(model: RFRNet, stream, steps: int, amp_dtype=None) -> None:
     """Replace every BatchNorm's running statistics by their plain average over ``steps`` fresh training batches
-    (forward passes only). During training they are an exponential average of batches seen while the weights
+    drawn from ``stream`` (forward passes only). During training they are an exponential average of batches seen while the weights
     moved; evaluation then normalises with statistics of older weights."""
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
     saved = [(bn.momentum, bn.training) for bn in bns]
@@ -263,7 +297,7 @@ def recalibrate_batchnorm(model: RFRNet, source, batch_size: int, steps: int, am
         bn.momentum = None  # cumulative average
         bn.train()
     dev = next(model.parameters()).device
-    for _, (image, _, known) in zip(range(steps), batches(source, batch_size)):
+    for _, (image, _, known) in zip(range(steps), stream):
         image, known = (t.to(dev).contiguous(memory_format=torch.channels_last) for t in (image, known))
         with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             model(image * known, known)
@@ -292,25 +326,34 @@ class StopFlag:
             signal.signal(s, handler)
 
 
-def make_source(domain: str, data_dir: Path | None, size: int, rng: np.random.Generator):
+def check_data(domain: str, data_dir: Path | None) -> list[Path]:
+    """The image files of ``data_dir``; a usage error when the domain cannot be trained from them."""
     from redact.core.errors import UsageError
 
     paths = list_images(data_dir) if data_dir is not None else []
-    images = [img for img in (read_rgb(p) for p in paths) if img is not None]
+    if domain == "photo" and not paths:
+        raise UsageError(f"no training images in {data_dir}")
+    if domain == "page" and load_synthdocs() is None:
+        raise UsageError("--domain page needs inpaint.synthdocs")
+    return paths
+
+
+def make_source(domain: str, data_dir: Path | None, size: int, rng: np.random.Generator, cache: int = PAGE_CACHE):
+    from redact.core.errors import UsageError
+
+    images = [img for img in (read_rgb(p) for p in check_data(domain, data_dir)) if img is not None]
     if domain == "photo":
         if not images:
             raise UsageError(f"no training images in {data_dir}")
         return PhotoSource(rng, images, size)
-    if load_synthdocs() is None:
-        raise UsageError("--domain page needs inpaint.synthdocs")
-    return PageSource(rng, images, size)
+    return PageSource(rng, images, size, cache=cache)
 
 
 def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: int = 8, size: int = 128,
           width: int = OFFICIAL_WIDTH, finetune: bool = False, lr: float | None = None, init: Path | None = None,
           resume: Path | None = None, domain: str = "photo", device: str = "cpu", seed: int = 0,
           save_every: int = 500, log_every: int = 50, half: bool = False, minutes: float | None = None,
-          vgg: bool = False, console=None) -> dict:
+          vgg: bool = False, workers: int = 0, console=None) -> dict:
     """Train (or fine-tune) and write ``out_dir/latest.pth`` (+ ``final.pth``). Returns a summary dict.
 
     Stops after ``steps`` steps, after ``minutes`` of wall time, or on SIGINT / SIGTERM, whichever comes first,
@@ -330,8 +373,7 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     progress = dict((ckpt or {}).get("progress", {})) if ckpt else {}
     start = int(ckpt.get("n_iter", 0)) if resume else 0
     torch.manual_seed(seed + start)
-    rng = np.random.default_rng([seed, start])
-    source = make_source(domain, data_dir, size, rng)
+    stream = batch_stream(domain, data_dir, size, batch_size, [seed, start], workers)
     dev = torch.device(device)
     if ckpt is not None:
         width = width_of(ckpt["generator"])
@@ -358,7 +400,7 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     seen0, cpu0 = int(progress.get("images_seen", 0)), float(progress.get("cpu_hours", 0.0))
     t0, c0, seen = time.perf_counter(), time.process_time(), 0
     recipe = {"domain": domain, "size": size, "batch_size": batch_size, "lr": lr, "finetune": finetune,
-              "vgg": vgg, "precision": str(amp_dtype).replace("torch.", "") if amp_dtype else "fp32"}
+              "vgg": vgg, "device": dev.type, "precision": str(amp_dtype).replace("torch.", "") if amp_dtype else "fp32"}
 
     def extra():
         return {"train": recipe, "progress": {"images_seen": seen0 + seen,
@@ -371,7 +413,7 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     deadline = t0 + minutes * 60 if minutes else math.inf
     with StopFlag() as stop, console.progress(total=steps, desc=f"train {domain}", unit="step", leave=True) as bar, \
             open(log_path, "a") as log:
-        for image, target, known in batches(source, batch_size) if steps > 0 else ():
+        for image, target, known in stream if steps > 0 else ():
             image, target, known = (t.to(dev).contiguous(memory_format=torch.channels_last)
                                     for t in (image, target, known))
             if step - start < warmup:
@@ -402,7 +444,7 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
                 save_checkpoint(latest, model, optimizer, step, extra=extra())
     if not finetune:  # (fine-tuning freezes BatchNorm: its statistics stay as they were)
         console.info(f"BatchNorm statistics: averaged over {BN_RECALIBRATION_STEPS} batches")
-        recalibrate_batchnorm(model, source, batch_size, BN_RECALIBRATION_STEPS, amp_dtype)
+        recalibrate_batchnorm(model, stream, BN_RECALIBRATION_STEPS, amp_dtype)
     digest = save_checkpoint(latest, model, optimizer, step, extra=extra())
     final = out_dir / "final.pth"
     save_checkpoint(final, model, None, step, half=half, extra=extra())

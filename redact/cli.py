@@ -318,13 +318,15 @@ def model_data_options(out_help: str, domain_help: str):
               "hours), or `photo` / `page`: the shipped model and its counts.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--threads", default=None, type=int, help="CPU threads for the network (default: all).")
+@click.option("--workers", default=0, show_default=True,
+              help="Processes making training samples (for a GPU; 0: made between steps, as on a small CPU).")
 @click.option("--save-every", default=500, show_default=True)
 @click.option("--log-every", default=50, show_default=True)
 @click.option("--half", is_flag=True, help="Write final.pth in float16 (the narrow net then fits in 16 MiB).")
 @click.option("--seed", default=0, show_default=True)
 @handle_errors
 def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width, finetune, lr, vgg, init, resume,
-              device, threads, save_every, log_every, half, seed):
+              device, threads, workers, save_every, log_every, half, seed):
     """Train RFR-Net for one domain; masks are drawn on the fly. Stops cleanly on Ctrl-C or SIGTERM."""
     import torch
 
@@ -335,7 +337,8 @@ def train_cmd(data_dir, out_dir, domain, steps, minutes, batch_size, size, width
         torch.set_num_threads(threads)
     init, resume = (weights_path(w) for w in (init, resume))
     summary = train(data_dir, out_dir, steps, batch_size, size, width, finetune, lr, init, resume, domain,
-                    resolve_device(device), seed, save_every, log_every, half, minutes, vgg, Console(verbose=True))
+                    resolve_device(device), seed, save_every, log_every, half, minutes, vgg, workers,
+                    Console(verbose=True))
     click.echo(f"{summary['steps']} steps, {summary['images_seen']} images seen, {summary['cpu_hours']} CPU hours; "
                f"weights: {summary['weights']} (sha256 {summary['sha256'][:12]})")
 

@@ -278,6 +278,18 @@ def test_training_reduces_loss_and_resumes(tmp_path):
     assert read_checkpoint(tmp_path / "latest.pth")["n_iter"] == 3
 
 
+def test_samples_made_by_worker_processes_differ_and_feed_training(tmp_path):
+    """With ``workers`` (a lent GPU), batches come from DataLoader processes, each with its own seed."""
+    from inpaint.train import batch_stream, train
+
+    stream = batch_stream("photo", SAMPLES / "photos", 32, 2, [0, 0], workers=2)
+    (a, ta, ka), (b, tb, kb) = next(stream), next(stream)
+    assert a.shape == b.shape == (2, 3, 32, 32) and ka.shape == (2, 1, 32, 32)
+    assert not torch.equal(ta, tb)  # the two workers do not draw the same crops
+    done = train(SAMPLES / "photos", tmp_path, steps=2, batch_size=2, size=32, width=8, workers=2)
+    assert done["steps"] == 2 and done["images_seen"] == 4
+
+
 def test_masks_and_metrics():
     from inpaint.evaluate import psnr, ssim
     from inpaint.masks import KINDS, random_mask, ratio_mask
@@ -308,14 +320,14 @@ def test_a_small_hole_gets_a_small_tile():
 
 
 def test_batchnorm_recalibration_averages_fresh_batches_and_restores_the_layers():
-    from inpaint.train import PhotoSource, recalibrate_batchnorm
+    from inpaint.train import PhotoSource, batches, recalibrate_batchnorm
 
     model = RFRNet(8)
     random_weights(model, 5)
     model.eval()
     before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
     photos = [load_rgb(SAMPLES / "photos" / "skimage_astronaut.png")]
-    recalibrate_batchnorm(model, PhotoSource(np.random.default_rng(0), photos, 32), 2, 3)
+    recalibrate_batchnorm(model, batches(PhotoSource(np.random.default_rng(0), photos, 32), 2), 3)
     after = model.state_dict()
     bn = model.bn1
     assert not bn.training and bn.momentum == 0.1 and int(bn.num_batches_tracked) == 3
