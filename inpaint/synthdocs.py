@@ -64,6 +64,7 @@ class SynthPage:
     font: str
     size_pt: float
     angle: float
+    blank: np.ndarray | None = None  # the same scan with no text at all: what any hole over the page should become
 
     def item_mask(self, k: int) -> np.ndarray:
         """Boolean (H, W): the ink pixels of item ``k``."""
@@ -565,6 +566,7 @@ def generate_page(rng: np.random.Generator, dpi: int = 300, kind: str | None = N
     quality = int(rng.integers(55, 90))
     image = _scan(grey, M, noise, specks, blur, tint, quality)
     clean = _scan(grey_clean, M, noise, specks, blur, tint, quality)
+    blank = _scan(np.full_like(grey, 255), M, noise, specks, blur, tint, quality)
     word_ink = cv2.warpAffine(ink, M, (page.w, page.h), flags=cv2.INTER_NEAREST, borderValue=0)
     words = [SynthWord(w.text, _turn_box(w.box, M), w.pii, w.item, w.line) for w in words]
     items = page.items
@@ -586,5 +588,5 @@ def generate_page(rng: np.random.Generator, dpi: int = 300, kind: str | None = N
     for w in words:
         if w.item >= 0:
             w.item = index.get(id(items[w.item]), -1)
-    return SynthPage(image, clean, kept, words, word_ink, dpi, kind, family, pt, angle)
+    return SynthPage(image, clean, kept, words, word_ink, dpi, kind, family, pt, angle, blank)
 

@@ -1,6 +1,7 @@
 """RFR-Net engine: the fast model against the slow reference, checkpoints, the fill, training, evaluation."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -276,6 +277,21 @@ def test_training_reduces_loss_and_resumes(tmp_path):
     again = train(data, tmp_path, steps=1, batch_size=2, size=32, resume=tmp_path / "latest.pth")
     assert again["steps"] == 3
     assert read_checkpoint(tmp_path / "latest.pth")["n_iter"] == 3
+
+
+def test_page_samples_teach_that_a_hole_becomes_paper():
+    """Whatever a training hole covers on a page (a name, or any text under a random hole), its target there is
+    the paper of that page, never ink: with the page itself as the target the fills hedged towards ink."""
+    from inpaint.synthdocs import generate_page
+    from inpaint.train import page_sample
+
+    rng = np.random.default_rng(3)
+    page = generate_page(rng, 100)
+    inked = []
+    for _ in range(40):
+        image, target, hole = page_sample(rng, page, 64)
+        inked.append(((cv2.cvtColor(target, cv2.COLOR_RGB2GRAY) < 128) & hole).sum() / hole.sum())
+    assert max(inked) < 0.01
 
 
 def test_samples_made_by_worker_processes_differ_and_feed_training(tmp_path):
