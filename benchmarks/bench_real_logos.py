@@ -47,7 +47,8 @@ def stage_of_miss(detector: LogoDetector, scene, threshold: float) -> tuple[str,
       with a region at most 4x the mark's box;
     - misaligned: one does, but no proposal aligns to a region covering 95% of the mark;
     - rejected: one aligns onto it, but scores below the threshold;
-    - kept, lost: an aligned pose on it scores enough (lost to a stronger one at the same place)."""
+    - kept, lost: an aligned pose on it scores enough, but is dropped (smaller than the smallest mark kept,
+      or after another pose at the same place)."""
     ri = [r.name for r in detector.references].index(scene.logo)
     ref, frames = detector.references[ri], detector.frames[ri]
     shape = scene.image.shape[:2]
