@@ -27,13 +27,50 @@ sys.path.insert(0, str(ROOT))
 from logo_scenes import coverage  # noqa: E402
 from real_logo_scenes import BANDS, MODES, free_photos, is_held_out, load, make_scenes  # noqa: E402
 
-from detectors.logos import LogoDetector  # noqa: E402
+from detectors.logo_alignment import ImageSampler, align, mark_size, plausible  # noqa: E402
+from detectors.logos import SMALLEST_KEPT, LogoDetector  # noqa: E402
 from redact.core.regions import build_mask  # noqa: E402
 from redact.core.settings import Settings  # noqa: E402
 
 
 def band_of(width: float) -> tuple[int, int]:
     return next(b for b in BANDS if b[0] <= width < b[1] or b == BANDS[-1])
+
+
+STAGES = ("not proposed", "misaligned", "rejected", "kept, lost")
+
+
+def stage_of_miss(detector: LogoDetector, scene, threshold: float) -> tuple[str, float]:
+    """Where a missed mark was lost, and the best score of an aligned pose on it (-1 when none):
+
+    - not proposed: no proposal of its reference (that passes the size and shape checks) covers half the mark
+      with a region at most 4x the mark's box;
+    - misaligned: one does, but no proposal aligns to a region covering 95% of the mark;
+    - rejected: one aligns onto it, but scores below the threshold;
+    - kept, lost: an aligned pose on it scores enough, but is dropped (smaller than the smallest mark kept,
+      or after another pose at the same place)."""
+    ri = [r.name for r in detector.references].index(scene.logo)
+    ref, frames = detector.references[ri], detector.frames[ri]
+    shape = scene.image.shape[:2]
+    ys, xs = np.nonzero(scene.truth)
+    box_area = (np.ptp(xs) + 1) * (np.ptp(ys) + 1)
+    sampler = ImageSampler(scene.image)
+    proposed, best = False, -1.0
+    for H in detector.proposals(scene.image)[ri]:
+        if not plausible(H, ref) or mark_size(H, ref) < SMALLEST_KEPT:
+            continue
+        mask = build_mask([detector.region(ref, 1.0, H)], *shape)
+        if coverage(mask, scene.truth) < 0.5 or mask.sum() > 4 * box_area:
+            continue
+        proposed = True
+        value, H2 = align(sampler, ref, frames, H)
+        if coverage(build_mask([detector.region(ref, 1.0, H2)], *shape, pad=2.0), scene.truth) >= 0.95:
+            best = max(best, value)
+    if not proposed:
+        return STAGES[0], best
+    if best < -0.5:
+        return STAGES[1], best
+    return (STAGES[2] if best < threshold else STAGES[3]), best
 
 
 def main() -> None:
@@ -44,6 +81,8 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=Settings.logo_threshold)
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--breakdown", action="store_true", help="print each miss and each false detection")
+    ap.add_argument("--stages", action="store_true",
+                    help="count where each miss was lost: not proposed, misaligned, or rejected by the verifier")
     ap.add_argument("--sweep", type=float, nargs="*", default=[],
                     help="also print the figures at these thresholds (run with a --threshold below them)")
     args = ap.parse_args()
@@ -55,6 +94,9 @@ def main() -> None:
     by_mode: dict = {m: [] for m in MODES}
     wrong = false = free_count = 0
     detector = None
+    stages: dict = {m: {st: 0 for st in STAGES} for m in (*MODES, "all")}
+    stage_bands: dict = {b: {st: 0 for st in STAGES} for b in BANDS}
+    rejected_scores: list[float] = []
     records = []  # (band, scene's regions of its reference with the truth, or None for a logo-free photo's regions)
     for seed in args.seeds:
         logos, scenes = make_scenes(seed, args.per_band)
@@ -72,6 +114,15 @@ def main() -> None:
             records.append((band_of(scene.width), mine, scene))
             others = [r for r in regions if r.label != scene.logo]
             wrong += len(others)
+            if args.stages and not hit:
+                stage, best = stage_of_miss(detector, scene, args.threshold)
+                for key in (scene.mode, "all"):
+                    stages[key][stage] += 1
+                stage_bands[band_of(scene.width)][stage] += 1
+                if stage == STAGES[2]:
+                    rejected_scores.append(best)
+                if args.breakdown:
+                    print(f"  seed {seed} #{k} miss: {stage} (best aligned score {best:.3f})")
             if args.breakdown and (not hit or others):
                 print(f"  seed {seed} #{k} {scene.mode:<7} {scene.width:4.0f} px {scene.logo:<40} cover {cover:.2f} "
                       f"scores {[r.score for r in mine]} others {[(r.label, r.score) for r in others]}")
@@ -93,6 +144,13 @@ def main() -> None:
     print(f"detections of another reference in the scenes: {wrong}")
     per_100 = 100 * false / max(1, free_count)
     print(f"false detections on {free_count} logo-free photos: {false} ({per_100:.1f} per 100)")
+
+    if args.stages:
+        print("misses by stage: " + ", ".join(f"{st} {stages['all'][st]}" for st in STAGES))
+        for key, counts in [*((m, stages[m]) for m in MODES), *((f"{b[0]}-{b[1]} px", stage_bands[b]) for b in BANDS)]:
+            print(f"  {key:<11} " + ", ".join(f"{st} {counts[st]}" for st in STAGES))
+        if rejected_scores:
+            print(f"  rejected marks' best aligned scores: {sorted(round(v, 3) for v in rejected_scores)}")
 
     for t in args.sweep:
         hits = {b: [] for b in BANDS}

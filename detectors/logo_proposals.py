@@ -30,12 +30,15 @@ KEY_INLIERS = 5  # least RANSAC inliers of a keypoint pose
 KEY_REPROJECTION = 0.02  # RANSAC inlier distance, as a fraction of the image's longest side
 KEY_POSES = 2  # keypoint poses (instances) per reference and image
 MIN_LOGO = 28  # smallest mark proposed (longest side, pixels)
-TEMPLATE_LARGEST = 128  # largest mark proposed by templates
+TEMPLATE_LARGEST = 128  # largest *small* mark: template poses of marks up to this size are kept apart from
+# larger ones (smooth large marks, which have too few keypoints, are proposed by templates too, on the coarse
+# levels of the pyramid, down to a level two template sides short)
 SCALE_STEP = 1.25  # between pyramid levels
 WHITEN = 2.0  # a level's colours are whitened over windows this many template sides wide
 WHITEN_FLOOR = 4.0  # added to each colour's local variance (8-bit units squared): flat areas stay flat
 PEAKS_PER_MAP = 3  # strongest local maxima kept from one template on one level
-TEMPLATE_POSES = 6  # template poses per reference and image (the strongest, one per place)
+TEMPLATE_POSES = 6  # template poses per reference and image (the strongest, one per place), for small marks
+LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
 
 
 class KeypointIndex:
@@ -118,11 +121,11 @@ def whitened(level: np.ndarray, box: int) -> list[np.ndarray]:
 
 
 def pyramid(image: np.ndarray):
-    """(level, scale of the level relative to the image) bringing marks MIN_LOGO..TEMPLATE_LARGEST px long to
-    TEMPLATE_SIDE px, SCALE_STEP apart."""
+    """(level, scale of the level relative to the image) bringing marks from MIN_LOGO px long to TEMPLATE_SIDE px,
+    SCALE_STEP apart, down to a level two template sides short (a mark most of the image)."""
     h, w = image.shape[:2]
     scale = TEMPLATE_SIDE / MIN_LOGO
-    while TEMPLATE_SIDE / scale <= TEMPLATE_LARGEST:
+    while True:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         if min(size) < 2 * TEMPLATE_SIDE:
             break
@@ -144,11 +147,15 @@ def local_maxima(response: np.ndarray, count: int) -> list[tuple[float, int, int
 
 
 def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[list[np.ndarray]]:
-    """Per reference: the TEMPLATE_POSES strongest template poses, one per place."""
+    """Per reference: the TEMPLATE_POSES strongest template poses of marks up to TEMPLATE_LARGEST px, one per
+    place, then the LARGE_TEMPLATE_POSES strongest of larger marks (kept apart: a large smooth mark's response is
+    not crowded out by small clutter, nor the small marks' by it)."""
     found: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
+    large: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     pad = TEMPLATE_SIDE // 2
     box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
     for level, (sx, sy) in pyramid(image.astype(np.float32)):
+        small = TEMPLATE_SIDE / max(sx, sy) <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
                     for y in whitened(cv2.GaussianBlur(level, (0, 0), 0.7), box)]
         # padded level pixel centres -> image pixel centres
@@ -168,8 +175,9 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
                 response = cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
                 for value, x, y in local_maxima(response, PEAKS_PER_MAP):
                     shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
-                    found[ri].append((value, to_image @ shift @ t.to_template))
-    return [strongest_apart(poses, ref, TEMPLATE_POSES) for poses, ref in zip(found, references)]
+                    (found if small else large)[ri].append((value, to_image @ shift @ t.to_template))
+    return [strongest_apart(f, ref, TEMPLATE_POSES) + strongest_apart(g, ref, LARGE_TEMPLATE_POSES)
+            for f, g, ref in zip(found, large, references)]
 
 
 def centre_and_size(H: np.ndarray, ref: Reference) -> tuple[np.ndarray, float]:

@@ -134,3 +134,22 @@ def test_the_detector_finds_real_marks_and_nothing_on_logo_free_photos(logos, de
     assert hits >= 7, hits
     for path in free_photos(SEED, 12):
         assert detector.detect_one(load(path)) == [], path.name
+
+
+def test_templates_propose_large_marks_keypoints_miss(logos, detector):
+    """Over 8 scenes of marks 260-540 px (every placement): the template pyramid goes on past 128 px marks (their
+    poses kept apart from the small marks'), and proposes a large mark that no keypoint pose is near (measured:
+    keypoint poses near 5 of 8, template poses of marks over 128 px near 1, a screen, together 6)."""
+    from detectors.logo_alignment import mark_size
+    from detectors.logo_proposals import TEMPLATE_LARGEST, template_poses
+
+    templated = keyed = either = 0
+    for k in range(8):
+        sc = scene(logos, k % len(logos), 260 + 40 * k, ("photo", "sticker", "print", "screen")[k % 4], 300 + k)
+        ri = [r.name for r in detector.references].index(sc.logo)
+        ref = detector.references[ri]
+        t = any(near(detector, H, sc) for H in template_poses(sc.image, [ref])[0]
+                if mark_size(H, ref) > TEMPLATE_LARGEST)
+        s = any(near(detector, H, sc) for H in detector.keypoint_index.poses(sc.image)[ri])
+        templated, keyed, either = templated + t, keyed + s, either + (t or s)
+    assert templated >= 1 and either >= keyed + 1, (templated, keyed, either)
