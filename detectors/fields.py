@@ -93,7 +93,7 @@ def _word_ok(kind: str, word: str) -> bool:
     letters = sum(c.isalpha() for c in word)
     digits = sum(c.isdigit() for c in word)
     if kind == PERSON:
-        return letters > 0 and digits == 0 and "@" not in word
+        return letters > 0 and digits == 0 and not re.search(r"[@\\/|{}<>=]", word)  # ("F\\RST": a caption)
     if kind in (PHONE, SSN, DATE_OF_BIRTH):
         if kind == DATE_OF_BIRTH and re.fullmatch(r"(?i)[a-z]{3,9}\.?,?", word):
             return True  # a month's name
