@@ -77,8 +77,8 @@ WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|mo
 # a form's item number, as OCR may misread it ("ba." for "5a.")
 ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
 # a box border or a separator between the boxes of one field ("|", "—", "[", "_"): passed over inside a value
-SEPARATOR_RE = re.compile(r"[-–—=|_\[\]()!:.\\/]+")
-DASH_RE = re.compile(r"[-–—=]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
+SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
+DASH_RE = re.compile(r"[-–—=~]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
 # one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken when standing alone
 FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
                   PHONE: ("phone",), EMAIL: ("email",)}
@@ -97,7 +97,7 @@ def _word_ok(kind: str, word: str) -> bool:
     if kind in (PHONE, SSN, DATE_OF_BIRTH):
         if kind == DATE_OF_BIRTH and re.fullmatch(r"(?i)[a-z]{3,9}\.?,?", word):
             return True  # a month's name
-        return (digits > 0 or re.fullmatch(r"[-–—/.()+|_\[\]]+", word) is not None
+        return (_numeric([word]) or SEPARATOR_RE.fullmatch(word) is not None  # ("Sls": OCR's 515)
                 or word.lower() in ("ext", "ext.", "x"))
     return True
 
@@ -256,13 +256,12 @@ class FieldFinder:
         x1 = max(page.words[i].box[2] for i in idx)
         y1 = max(page.words[i].box[3] for i in idx)
         h = max(page.words[i].box[3] - page.words[i].box[1] for i in idx)
-        best, best_y = None, float("inf")
-        for j, w in enumerate(page.words):
-            if j in idx or not any(c.isalnum() for c in w.text):
-                continue
-            if y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h) \
-                    and w.box[1] < best_y:
-                best, best_y = j, w.box[1]
+        under = [j for j, w in enumerate(page.words) if j not in idx and any(c.isalnum() for c in w.text)
+                 and y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h)]
+        top = min((page.words[j].box[1] for j in under), default=0.0)
+        # the leftmost word of the first row under it (the first of a split value's boxes: "513 - 19 - 0170")
+        first_row = [j for j in under if page.words[j].box[1] < top + 0.5 * (page.words[j].box[3] - page.words[j].box[1])]
+        best = min(first_row, key=lambda j: page.words[j].box[0], default=None)
         if best is None or best in self.label_words or NUMBERED_RE.match(page.text[page.word_start[best]:]) \
                 or LABEL_LIKE_RE.match(page.words[best].text):
             return None
