@@ -145,6 +145,11 @@ def _form_and_mask(seed):
     # caption's usual reach; "Apt/Unit" read "Apt-/Unit"; a ZIP read "QQ38Q" still carried over its dash
     (9, [(PERSON, "Okafor"), (DATE_OF_BIRTH, "10"), (DATE_OF_BIRTH, "22"), (DATE_OF_BIRTH, "1993"),
          (ADDRESS, "5"), (ADDRESS, "3971"), (ADDRESS, "Savannah")]),
+    # a phone in three boxes joined by "~" and "—"; an SSN whose middle box OCR read "Sls"
+    (21, [(PHONE, "836"), (PHONE, "818"), (PHONE, "8718"), (SSN, "471"), (SSN, "41"), (SSN, "2298")]),
+    # an SSN under its caption whose last box OCR set a little higher than its first: the value starts at the
+    # leftmost box of the row
+    (23, [(SSN, "513"), (SSN, "19"), (PHONE, "070"), (DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "16")]),
 ])
 def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     """Real tesseract on the filled 21-0966 form: values spread over a field's boxes go whole."""
