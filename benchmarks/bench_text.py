@@ -141,7 +141,8 @@ def parse_seeds(text: str) -> list[int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gen", default="a,b,forms", help="generators: a (synthdocs), b (pagegen_b), forms")
-    ap.add_argument("--seeds", default="200-219", help="seeds per generator: 0-99 tuning, 100-119, 200-219, 300-311 held out")
+    ap.add_argument("--seeds", default="200-219",
+                    help="seeds per generator: 0-99 tuning, 100-119, 200-219, 300-311 held out")
     ap.add_argument("--presidio", action="store_true", help="presidio-image-redactor on the same pages")
     ap.add_argument("--real", action="store_true", help="the real scans of ../shared/data/docs too")
     ap.add_argument("--no-timing", action="store_true", help="skip tesseract-alone runs (faster tuning)")

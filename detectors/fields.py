@@ -9,7 +9,9 @@ email, a social security number or a date of birth marks a field; its value is t
   label's right on its visual row, else the first row under the label starting below it (a boxed form's value
   under its small caption); an address goes on over the rows under its first one, aligned with it;
 - where it ends: the end of the row (``PageText`` already breaks a row at a wide gap: a cell border), the next
-  label, or, for a name, a word that cannot be part of one (digits, an "@"); for a number, a word with letters.
+  label, or, for a name, a word that cannot be part of one (digits, an "@"); for a number, a word with letters;
+- over boxes: box borders OCR reads as "|", "[" or "~" are passed over, and a dash carries a number on past the empty
+  boxes of its comb to the next box (an SSN, phone or date in three combs, a ZIP code and its +4).
 
 A table column headed by such a label ("Tenant", "Address", "Telephone") has every cell taken the same way.
 Each span carries its field's kind, so the audit labels each region.
@@ -79,7 +81,7 @@ ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
 # a box border or a separator between the boxes of one field ("|", "—", "[", "_"): passed over inside a value
 SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
 DASH_RE = re.compile(r"[-–—=~]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
-# one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken when standing alone
+# one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken where one starts its text line
 FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
                   PHONE: ("phone",), EMAIL: ("email",)}
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
@@ -146,7 +148,7 @@ class FieldFinder:
         taken = {i for _, a, b in self.labels for i in page.words_in(a, b)}
         for i, w in enumerate(page.words):
             word = w.text.strip(".:;").lower()
-            a, b = page.line_of(page.word_start[i])
+            a = page.line_of(page.word_start[i])[0]
             if i in taken or len(word) < 3 or LABEL_NOISE_RE.sub("", page.text[a:page.word_start[i]]):
                 continue
             kind = next((k for k, caps in FUZZY_CAPTIONS.items() for c in caps
@@ -260,7 +262,8 @@ class FieldFinder:
                  and y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h)]
         top = min((page.words[j].box[1] for j in under), default=0.0)
         # the leftmost word of the first row under it (the first of a split value's boxes: "513 - 19 - 0170")
-        first_row = [j for j in under if page.words[j].box[1] < top + 0.5 * (page.words[j].box[3] - page.words[j].box[1])]
+        first_row = [j for j in under
+                     if page.words[j].box[1] < top + 0.5 * (page.words[j].box[3] - page.words[j].box[1])]
         best = min(first_row, key=lambda j: page.words[j].box[0], default=None)
         if best is None or best in self.label_words or NUMBERED_RE.match(page.text[page.word_start[best]:]) \
                 or LABEL_LIKE_RE.match(page.words[best].text):
@@ -303,7 +306,7 @@ class FieldFinder:
                 h = page.words[j].box[3] - page.words[j].box[1]
                 if not whole_row and page.words[j].box[0] > self.right_limit - 0.3 * h:
                     break  # under the next column's caption
-                if prev is not None and taken and not whole_row:
+                if taken and not whole_row:
                     limit = GAP_STOP if kind in (PHONE, SSN, DATE_OF_BIRTH) else CELL_GAP
                     ref = max(page.words[t].box[3] - page.words[t].box[1] for t in taken)  # (a dash is flat)
                     split = DASH_RE.fullmatch(word) is not None and _numeric(page.words[t].text for t in taken)
