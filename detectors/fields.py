@@ -9,7 +9,9 @@ email, a social security number or a date of birth marks a field; its value is t
   label's right on its visual row, else the first row under the label starting below it (a boxed form's value
   under its small caption); an address goes on over the rows under its first one, aligned with it;
 - where it ends: the end of the row (``PageText`` already breaks a row at a wide gap: a cell border), the next
-  label, or, for a name, a word that cannot be part of one (digits, an "@"); for a number, a word with letters.
+  label, or, for a name, a word that cannot be part of one (digits, an "@"); for a number, a word with letters;
+- over boxes: box borders OCR reads as "|", "[" or "~" are passed over, and a dash carries a number on past the empty
+  boxes of its comb to the next box (an SSN, phone or date in three combs, a ZIP code and its +4).
 
 A table column headed by such a label ("Tenant", "Address", "Telephone") has every cell taken the same way.
 Each span carries its field's kind, so the audit labels each region.
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-from detectors.pagetext import PageText, Span
+from detectors.names import edit_distance
+from detectors.pagetext import TO_DIGIT, PageText, Span
 from redact.core.regions import ADDRESS, DATE_OF_BIRTH, EMAIL, PERSON, PHONE, SSN
 
 _OWNER = r"(?:[a-z]+['’]s\s+)?"  # "Veteran's name", "Claimant's last name"
@@ -41,7 +44,7 @@ ADDRESS_LABELS = (
     r"|delivery\s+|street\s+"
     r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|number\s+and\s+street|city|town"
     r"|state/province|province|county|post\s*code|postal\s+code|zip(?:\s+code)?(?:/postal\s+code)?"
-    r"|apt\.?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
+    r"|apt[.,\-]?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
     r"|indirizzo|cap|citt[àa]|morada|ulica|kod\s+pocztowy|miejscowo[śs][ćc]|adress|postnummer|postnr|osoite"
     r"|postinumero")
@@ -58,14 +61,15 @@ NEEDS_COLON = frozenset("to from cc attention member client customer student emp
 LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}(?:{labels}))(?![\w'’])", re.I)
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
-LABEL_NOISE_RE = re.compile(r"\([^)]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*'‘’\"“”]+|\s+")
+LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*'‘’\"“”]+|\s+")
 # a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
 # Naval Discharge") is not looked for on every page as a name
 FIELD_SCORE = 0.8
 MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
 ADDRESS_ROWS = 4
 MAX_RIGHT_GAP = 12.0  # a value to a label's right starts within this many label heights of it
-BELOW = 6.0  # a value under a label starts within this many label heights under it (a form's boxes)
+BELOW = 8.0  # a value under a label starts within this many label heights under it (a form's boxes, a row of
+# check boxes between a caption and its value)
 SET_APART = 1.2  # a gap wider than this many heights after a label sets its value apart (no colon needed)
 ROW_PITCH_BREAK = 1.8  # a column ends where its next cell is this many row pitches below the last
 CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this many heights (a cell border)
@@ -74,6 +78,12 @@ GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than t
 WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
 # a form's item number, as OCR may misread it ("ba." for "5a.")
 ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
+# a box border or a separator between the boxes of one field ("|", "—", "[", "_"): passed over inside a value
+SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
+DASH_RE = re.compile(r"[-–—=~]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
+# one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken where one starts its text line
+FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
+                  PHONE: ("phone",), EMAIL: ("email",)}
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -85,13 +95,21 @@ def _word_ok(kind: str, word: str) -> bool:
     letters = sum(c.isalpha() for c in word)
     digits = sum(c.isdigit() for c in word)
     if kind == PERSON:
-        return letters > 0 and digits == 0 and "@" not in word
+        return letters > 0 and digits == 0 and not re.search(r"[@\\/|{}<>=]", word)  # ("F\\RST": a caption)
     if kind in (PHONE, SSN, DATE_OF_BIRTH):
         if kind == DATE_OF_BIRTH and re.fullmatch(r"(?i)[a-z]{3,9}\.?,?", word):
             return True  # a month's name
-        return (digits > 0 or re.fullmatch(r"[-–—/.()+|_\[\]]+", word) is not None
+        return (_numeric([word]) or SEPARATOR_RE.fullmatch(word) is not None  # ("Sls": OCR's 515)
                 or word.lower() in ("ext", "ext.", "x"))
     return True
+
+
+def _numeric(words) -> bool:
+    """Whether a value's words are a number (more digits than letters, OCR's O for 0 undone): one a form may
+    split over boxes."""
+    text = "".join(words).translate(TO_DIGIT)
+    digits = sum(c.isdigit() for c in text)
+    return digits > 0 and digits >= sum(c.isalpha() for c in text)
 
 
 def _value_ok(kind: str, text: str) -> bool:
@@ -99,7 +117,7 @@ def _value_ok(kind: str, text: str) -> bool:
     if kind == PERSON:
         return sum(c.isalpha() for c in text) >= 1
     if kind == ADDRESS:
-        return sum(c.isalnum() for c in text) >= 2
+        return sum(c.isalnum() for c in text) >= 2 or digits >= 1  # (an apartment number: "1")
     if kind == EMAIL:
         return "@" in text or re.search(r"\w\.\w", text) is not None
     if kind == PHONE:
@@ -119,8 +137,25 @@ class FieldFinder:
         for kind, rx in LABEL_RES.items():
             for m in rx.finditer(page.text):
                 self.labels.append((kind, m.start(), m.end()))
+        self.labels += self._garbled_captions()
         self.label_words = {i for _, a, b in self.labels for i in page.words_in(a, b)}
         self.right_limit = float("inf")  # where the value of the label at hand must end (a table's next column)
+
+    def _garbled_captions(self) -> list[tuple[str, int, int]]:
+        """One-word captions OCR misread by a letter ("ciy" for "City"), where the word starts its text line (a
+        form's caption; ``_value_start`` still wants its value set apart) and no label regex took it."""
+        page, out = self.page, []
+        taken = {i for _, a, b in self.labels for i in page.words_in(a, b)}
+        for i, w in enumerate(page.words):
+            word = w.text.strip(".:;").lower()
+            a = page.line_of(page.word_start[i])[0]
+            if i in taken or len(word) < 3 or LABEL_NOISE_RE.sub("", page.text[a:page.word_start[i]]):
+                continue
+            kind = next((k for k, caps in FUZZY_CAPTIONS.items() for c in caps
+                         if word[0] == c[0] and word != c and edit_distance(word, c, 1) <= 1), None)
+            if kind is not None:
+                out.append((kind, page.word_start[i], page.word_start[i] + len(w.text)))
+        return out
 
     def spans(self) -> list[Span]:
         out: list[Span] = []
@@ -157,7 +192,7 @@ class FieldFinder:
         label = text[start:end].strip().lower()
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
-        rest = re.sub(r"^\s*(?:\([^)]*\)\s*)*[:;]?\s*", "", after)
+        rest = re.sub(r"^\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\[\]]+\s+)*", "", after)  # (a box's border)
         if LABEL_NOISE_RE.sub("", rest):  # something follows the label on its line
             pos = line_end - len(rest)
             if page.word_at[pos] < 0 or page.word_at[pos] in self.label_words:
@@ -223,13 +258,13 @@ class FieldFinder:
         x1 = max(page.words[i].box[2] for i in idx)
         y1 = max(page.words[i].box[3] for i in idx)
         h = max(page.words[i].box[3] - page.words[i].box[1] for i in idx)
-        best, best_y = None, float("inf")
-        for j, w in enumerate(page.words):
-            if j in idx or not any(c.isalnum() for c in w.text):
-                continue
-            if y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h) \
-                    and w.box[1] < best_y:
-                best, best_y = j, w.box[1]
+        under = [j for j, w in enumerate(page.words) if j not in idx and any(c.isalnum() for c in w.text)
+                 and y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h)]
+        top = min((page.words[j].box[1] for j in under), default=0.0)
+        # the leftmost word of the first row under it (the first of a split value's boxes: "513 - 19 - 0170")
+        first_row = [j for j in under
+                     if page.words[j].box[1] < top + 0.5 * (page.words[j].box[3] - page.words[j].box[1])]
+        best = min(first_row, key=lambda j: page.words[j].box[0], default=None)
         if best is None or best in self.label_words or NUMBERED_RE.match(page.text[page.word_start[best]:]) \
                 or LABEL_LIKE_RE.match(page.words[best].text):
             return None
@@ -260,23 +295,26 @@ class FieldFinder:
         start = first[0]
         x_left = page.words[start].box[0]
         while start is not None and rows < (ADDRESS_ROWS if multi_row else 1):
-            taken = []
+            taken, prev = [], None
             for j in self._row_from(start):
                 word = page.words[j].text
+                separator = SEPARATOR_RE.fullmatch(word) is not None  # a box border: passed over
                 if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
-                        or not _word_ok(kind, word) \
+                        or not (separator or _word_ok(kind, word)) \
                         or len(taken) >= MAX_WORDS[kind]:
                     break
                 h = page.words[j].box[3] - page.words[j].box[1]
                 if not whole_row and page.words[j].box[0] > self.right_limit - 0.3 * h:
                     break  # under the next column's caption
                 if taken and not whole_row:
-                    prev = page.words[taken[-1]].box
                     limit = GAP_STOP if kind in (PHONE, SSN, DATE_OF_BIRTH) else CELL_GAP
                     ref = max(page.words[t].box[3] - page.words[t].box[1] for t in taken)  # (a dash is flat)
-                    if page.words[j].box[0] - prev[2] > limit * max(1.0, ref):
-                        break  # the next cell
-                taken.append(j)
+                    split = DASH_RE.fullmatch(word) is not None and _numeric(page.words[t].text for t in taken)
+                    if page.words[j].box[0] - prev[2] > limit * max(1.0, ref) and not split:
+                        break  # the next cell (but a dash carries a number on to its next box: ZIP + 4)
+                prev = page.words[j].box
+                if not separator:
+                    taken.append(j)
             while taken and not any(c.isalnum() for c in page.words[taken[-1]].text):
                 taken.pop()
             value = " ".join(page.words[j].text for j in taken)

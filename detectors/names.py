@@ -100,7 +100,7 @@ def fold(text: str) -> str:
                                                  "8": "b", "’": "'"}))
 
 
-def _edit_distance(a: str, b: str, limit: int) -> int:
+def edit_distance(a: str, b: str, limit: int) -> int:
     if abs(len(a) - len(b)) > limit:
         return limit + 1
     prev = list(range(len(b) + 1))
@@ -134,7 +134,7 @@ def find_phrases(page: PageText, phrases: Iterable[str], kind: str = TERM) -> li
             window = seq[k:k + n]
             candidate = " ".join(t for _, t in window)
             # also a phrase glued to punctuation or split into a different number of spaces by OCR
-            if candidate == target or _edit_distance(candidate.replace(" ", ""), target.replace(" ", ""), limit) <= limit:
+            if candidate == target or edit_distance(candidate.replace(" ", ""), target.replace(" ", ""), limit) <= limit:
                 first, last = window[0][0], window[-1][0]
                 start = page.word_start[first]
                 out.append(Span(start, page.word_start[last] + len(page.words[last].text), kind))

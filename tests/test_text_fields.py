@@ -125,3 +125,52 @@ def test_generated_pages_lose_every_name_and_address(make):
             w = w.strip(",.")
             if len(w) >= 4 and w.isalpha():
                 assert not re.search(rf"\b{re.escape(w)}\b", again, re.I), (w, again[:300])
+
+
+def _form_and_mask(seed):
+    """A real blank form filled in (a tuning seed of the benchmark's ``forms``), through the real Redactor."""
+    from benchmarks.pagegen_b import filled_form_page
+    from pipelines.redactor import Redactor
+
+    page = filled_form_page(np.random.default_rng(seed))
+    settings = Settings(detect=("names", "pii"), style="box")
+    regions = Redactor(settings).detect([page.image], 0, document=True)[0]
+    return page, build_mask(regions, *page.image.shape[:2], settings.pad)
+
+
+@pytest.mark.parametrize("seed, wanted", [
+    # ZIP + 4 past the empty boxes of its comb and a dash; "Apt./Unit Number 1"; "City" that OCR reads "ciy"
+    (1, [(ADDRESS, "9790"), (ADDRESS, "1"), (ADDRESS, "Duluth")]),
+    # "J | Okafor": a name goes on over a box border; a date of birth under a row of check boxes, past its
+    # caption's usual reach; "Apt/Unit" read "Apt-/Unit"; a ZIP read "QQ38Q" still carried over its dash
+    (9, [(PERSON, "Okafor"), (DATE_OF_BIRTH, "10"), (DATE_OF_BIRTH, "22"), (DATE_OF_BIRTH, "1993"),
+         (ADDRESS, "5"), (ADDRESS, "3971"), (ADDRESS, "Savannah")]),
+    # a phone in three boxes joined by "~" and "—"; an SSN whose middle box OCR read "Sls"
+    (21, [(PHONE, "836"), (PHONE, "818"), (PHONE, "8718"), (SSN, "471"), (SSN, "41"), (SSN, "2298")]),
+    # an SSN under its caption whose last box OCR set a little higher than its first: the value starts at the
+    # leftmost box of the row
+    (23, [(SSN, "513"), (SSN, "19"), (PHONE, "070"), (DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "16")]),
+])
+def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
+    """Real tesseract on the filled 21-0966 form: values spread over a field's boxes go whole."""
+    page, mask = _form_and_mask(seed)
+    missed = [(it.kind, it.text) for k, it in enumerate(page.items)
+              if (it.kind, str(it.text)) in wanted and not mask[page.item_mask(k)].all()]
+    present = {(it.kind, str(it.text)) for it in page.items}
+    assert set(wanted) <= present, present
+    assert not missed, missed
+
+
+def test_a_garbled_caption_is_no_name():
+    """Real tesseract on the filled DD-293: OCR reads the "FIRST" caption as "F\\RST"; it is not taken for the
+    name it captions (a name's words hold no slash, bar or brackets)."""
+    from benchmarks.pagegen_b import filled_form_page
+    from detectors.ocr import ocr_page
+    from detectors.text import TextDetector
+
+    page = filled_form_page(np.random.default_rng(8))
+    text = PageText(ocr_page(page.image))
+    people = [text.text[s.start:s.end] for s in TextDetector(Settings(), names=True, pii=True).spans(text)
+              if s.kind == PERSON]
+    assert "Cody" in " ".join(people), people
+    assert not any(re.search(r"[\\/|]", p) for p in people), people
