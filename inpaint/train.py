@@ -216,7 +216,7 @@ def batch_stream(domain: str, data_dir: Path | None, size: int, batch_size: int,
     check_data(domain, data_dir)  # a usage error here, not a traceback from a worker
     loader = torch.utils.data.DataLoader(BatchStream(domain, data_dir, size, batch_size, rng_seed, workers),
                                          batch_size=None, num_workers=workers, prefetch_factor=4,
-                                         persistent_workers=True)
+                                         persistent_workers=False)
     return iter(loader)
 
 
@@ -464,6 +464,8 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     if not finetune:  # (fine-tuning freezes BatchNorm: its statistics stay as they were)
         console.info(f"BatchNorm statistics: averaged over {BN_RECALIBRATION_STEPS} batches")
         recalibrate_batchnorm(model, stream, BN_RECALIBRATION_STEPS, amp_dtype)
+    if hasattr(stream, "_shutdown_workers"):
+        stream._shutdown_workers()  # the sample workers end with the run
     digest = save_checkpoint(latest, model, optimizer, step, extra=extra())
     final = out_dir / "final.pth"
     save_checkpoint(final, model, None, step, half=half, extra=extra())

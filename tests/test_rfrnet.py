@@ -302,6 +302,7 @@ def test_samples_made_by_worker_processes_differ_and_feed_training(tmp_path):
     (a, ta, ka), (b, tb, kb) = next(stream), next(stream)
     assert a.shape == b.shape == (2, 3, 32, 32) and ka.shape == (2, 1, 32, 32)
     assert not torch.equal(ta, tb)  # the two workers do not draw the same crops
+    stream._shutdown_workers()
     done = train(SAMPLES / "photos", tmp_path, steps=2, batch_size=2, size=32, width=8, workers=2)
     assert done["steps"] == 2 and done["images_seen"] == 4
 
