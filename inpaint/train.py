@@ -216,7 +216,7 @@ def batch_stream(domain: str, data_dir: Path | None, size: int, batch_size: int,
     check_data(domain, data_dir)  # a usage error here, not a traceback from a worker
     loader = torch.utils.data.DataLoader(BatchStream(domain, data_dir, size, batch_size, rng_seed, workers),
                                          batch_size=None, num_workers=workers, prefetch_factor=4,
-                                         persistent_workers=False)
+                                         persistent_workers=False, multiprocessing_context="spawn")
     return iter(loader)
 
 
