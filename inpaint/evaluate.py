@@ -121,7 +121,7 @@ def evaluate_pages(fills: dict, seeds=PAGE_SEEDS, dpi: int = PAGE_DPI, sheet: Pa
     sums: dict = {name: {"mae": 0.0, "px": 0, "rule_err": 0.0, "rule_px": 0, "ocr_chars": 0} for name in fills}
     rows = []
     for seed in seeds:
-        page = generate_page(np.random.default_rng(seed), dpi)
+        page = generate_page(np.random.default_rng(seed), dpi, rules=True)
         hole = box_mask([b for it in page.items for b in it.boxes], 0, 0, page.image.shape[:2], pad=2)
         clean = cv2.cvtColor(page.clean, cv2.COLOR_RGB2GRAY).astype(np.float64)
         paper = cv2.medianBlur(cv2.cvtColor(page.clean, cv2.COLOR_RGB2GRAY), 31).astype(np.float64)

@@ -2,14 +2,17 @@
 
 ``generate_page(rng, dpi, kind)`` lays out a page of realistic made-up content in a serif, sans or mono font at
 8-14 pt, renders it at ``dpi`` (A4), and scans it: slight rotation, paper tone, noise, specks, blur and JPEG
-artefacts, some text in capitals. The result keeps:
+artefacts, some text in capitals. With ``rules=True`` half the pages are also ruled: form values written on
+lines, table rows ruled and their columns bordered, a signature line, so that a removed value has a rule running
+through its hole that the inpainting must continue. The result keeps:
 
 - ``image``: the scanned page (RGB uint8);
 - ``clean``: the same page rendered and scanned identically but without the personal data (for inpainting
   training and for comparing a filled area with what the page looks like without the text);
 - ``items``: the personal data on it (kind from ``redact.core.regions``, text, one pixel box per text line);
 - ``words``: every word drawn, with its box and whether it is personal data;
-- ``word_ink``: int32 map, ``j + 1`` on the ink pixels of word ``j``; ``item_mask(k)`` is item k's ink.
+- ``word_ink``: int32 map, ``j + 1`` on the ink pixels of word ``j``; ``item_mask(k)`` is item k's ink;
+- ``blank``: the same scan with its rules but no text at all (what a hole anywhere on the page should become).
 
 Fonts are DejaVu (Debian ``fonts-dejavu-core``), found in the usual system folders or matplotlib's copy.
 """
@@ -64,7 +67,7 @@ class SynthPage:
     font: str
     size_pt: float
     angle: float
-    blank: np.ndarray | None = None  # the same scan with no text at all: what any hole over the page should become
+    blank: np.ndarray | None = None  # the same scan with no text (rules kept): what any hole should become
 
     def item_mask(self, k: int) -> np.ndarray:
         """Boolean (H, W): the ink pixels of item ``k``."""
@@ -227,8 +230,11 @@ class _Content:
 class _Page:
     """Lines of positioned tokens; a token is (text, item index or -1)."""
 
-    def __init__(self, dpi: int, pt: float, family: str, caps: bool):
+    def __init__(self, dpi: int, pt: float, family: str, caps: bool, rule: tuple[float, int] | None = None):
         self.dpi = dpi
+        # ruled pages: (underline depth below the baseline in ems, line width in px); None: no rules
+        self.rule = rule
+        self.rules: list[tuple[float, float, float, float]] = []  # x0, y0, x1, y1 in page pixels
         self.w, self.h = int(A4_INCHES[0] * dpi), int(A4_INCHES[1] * dpi)
         self.margin = int(0.9 * dpi)
         self.y = self.margin
@@ -290,6 +296,24 @@ class _Page:
 
     def newline(self, pt: float | None = None, n: float = 1.0) -> None:
         self.y += n * self.line_h(pt)
+
+    def x_at(self, x: float) -> float:
+        return self.margin + x * (self.w - 2 * self.margin)
+
+    def underline(self, x0: float, x1: float, pt: float | None = None) -> float | None:
+        """On ruled pages, a rule under the current line from ``x0`` to ``x1`` (fractions of the text width),
+        where typed values sit on it: at the baseline or a little below, through the descenders. Its y, or None."""
+        if self.rule is None:
+            return None
+        font = self.font(pt)
+        y = self.y + font.getmetrics()[0] + self.rule[0] * font.size
+        self.rules.append((self.x_at(x0), y, self.x_at(x1), y))
+        return y
+
+    def border(self, x: float, y0: float, y1: float) -> None:
+        """On ruled pages, a vertical rule at ``x`` (fraction of the text width) from page y ``y0`` to ``y1``."""
+        if self.rule is not None:
+            self.rules.append((self.x_at(x), y0, self.x_at(x), y1))
 
     def columns(self, rows, xs, pt: float | None = None, bold_rows: int = 1) -> tuple[list[float], float]:
         """Column positions (fractions of the text width) and a font size at which the table ``rows`` (lists of
@@ -383,6 +407,7 @@ def _letter(p: _Page, c: _Content) -> None:
     p.text(["Yours sincerely,"])
     p.newline(n=2.5)
     p.text([(PERSON, c.name()[0])])
+    p.underline(0.0, 0.4)
     p.newline()
     p.text([c.pick(TITLES)])
     p.newline()
@@ -424,8 +449,10 @@ def _invoice(p: _Page, c: _Content) -> None:
         rows.append([[str(q)], [c.pick(PRODUCTS)], [f"{price:,.2f}"], [f"{q * price:,.2f}"]])
     rows.append([[], [], ["TOTAL DUE"], [f"${total:,.2f}"]])
     xs, pt = p.columns(rows, [0.0, 0.12, 0.62, 0.85])
+    p.underline(-0.015, 1.015, pt)
     p.cells(list(zip(xs, rows[0])), pt=pt, bold=True)
     for row in rows[1:-1]:
+        p.underline(-0.015, 1.015, pt)
         p.cells(list(zip(xs, row)), pt=pt)
     p.newline(pt)
     p.cells(list(zip(xs[2:], rows[-1][2:])), pt=pt, bold=True)
@@ -463,6 +490,7 @@ def _form(p: _Page, c: _Content) -> None:
     for label, value in fields:
         p.text([label], xs[0], pt, wrap=False)
         p.text([value], xs[1], pt, wrap=False, upper=caps_values)
+        p.underline(xs[1] - 0.03, 1.0, pt)
         p.newline(pt, n=1.3)
     addr = c.address()
     k = p.item(ADDRESS, " / ".join(addr))
@@ -475,6 +503,7 @@ def _form(p: _Page, c: _Content) -> None:
     p.newline(n=2)
     row = [["Signed by:", (PERSON, full)], ["Date:", c.pick(GENERIC_DATES)]]
     xs, pt = p.columns([row], [0.0, 0.6], bold_rows=0)
+    p.underline(xs[0] + 0.12, xs[1] - 0.04, pt)
     p.cells(list(zip(xs, row)), pt=pt)
 
 
@@ -489,11 +518,16 @@ def _table(p: _Page, c: _Content) -> None:
         full = c.name(False)[0]
         rows.append([[(PERSON, full)], [c.pick(DEPARTMENTS)], [(PHONE, c.phone())], [(EMAIL, c.email(full))]])
     xs, small = p.columns(rows, [0.0, 0.3, 0.52, 0.74], p.pt * 0.9)
+    top = p.y
+    p.underline(-0.015, 1.015, small)  # ruled rows and bordered columns, a little wider than the text
     p.cells(list(zip(xs, rows[0])), pt=small, bold=True)
     for row in rows[1:]:
+        p.underline(-0.015, 1.015, small)
         p.cells(list(zip(xs, row)), pt=small)
         if p.full():
             break
+    for x in [-0.003] + xs[1:] + [1.027]:
+        p.border(x - 0.012, top, p.y)
     p.newline()
     p.text(["Prepared by", (PERSON, c.name()[0]), "on", c.pick(GENERIC_DATES), "."])
     p.newline()
@@ -503,9 +537,11 @@ LAYOUTS = {"letter": _letter, "invoice": _invoice, "form": _form, "table": _tabl
 
 
 # ---------------------------------------------------------------------------------------------- rendering
-def _render(p: _Page, with_pii: bool) -> tuple[np.ndarray, np.ndarray, list[SynthWord]]:
+def _render(p: _Page, with_pii: bool, with_text: bool = True) -> tuple[np.ndarray, np.ndarray, list[SynthWord]]:
     canvas = Image.new("L", (p.w, p.h), 255)
     draw = ImageDraw.Draw(canvas)
+    for x0, y0, x1, y1 in p.rules:
+        draw.line([(x0, y0), (x1, y1)], fill=0, width=p.rule[1])
     ink = np.zeros((p.h, p.w), np.int32)
     words: list[SynthWord] = []
     line_of: dict[float, int] = {}
@@ -517,7 +553,7 @@ def _render(p: _Page, with_pii: bool) -> tuple[np.ndarray, np.ndarray, list[Synt
         j = len(words)
         words.append(SynthWord(t, (float(x0), float(y0), float(x1), float(y1)), k >= 0, k,
                                line_of.setdefault(y, len(line_of))))
-        if k >= 0 and not with_pii:
+        if not with_text or (k >= 0 and not with_pii):
             continue
         draw.text((x, y), t, fill=0, font=font)
         glyphs = Image.new("L", (x1 - x0, y1 - y0), 0)
@@ -547,13 +583,18 @@ def _turn_box(box: Box, M: np.ndarray) -> Box:
     return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
 
 
-def generate_page(rng: np.random.Generator, dpi: int = 300, kind: str | None = None) -> SynthPage:
-    """One synthetic scanned A4 page at ``dpi`` of the given kind (random when None)."""
+def generate_page(rng: np.random.Generator, dpi: int = 300, kind: str | None = None,
+                  rules: bool = False) -> SynthPage:
+    """One synthetic scanned A4 page at ``dpi`` of the given kind (random when None); with ``rules``, half the
+    pages are ruled (the text benchmark's pages, made without, keep their seeds' content)."""
     kind = kind or KINDS[int(rng.integers(len(KINDS)))]
     family = ("serif", "sans", "mono")[int(rng.integers(3))]
     pt = float(rng.choice([8, 9, 10, 10, 11, 11, 12, 12, 13, 14]))
     caps = rng.random() < 0.12
-    page = _Page(dpi, pt, family, caps)
+    rule = None
+    if rules and rng.random() < 0.5:
+        rule = (float(rng.uniform(0.0, 0.2)), max(1, round(dpi / 150 * float(rng.uniform(0.6, 1.6)))))
+    page = _Page(dpi, pt, family, caps, rule)
     LAYOUTS[kind](page, _Content(rng))
     grey, ink, words = _render(page, True)
     grey_clean, _, _ = _render(page, False)
@@ -566,7 +607,7 @@ def generate_page(rng: np.random.Generator, dpi: int = 300, kind: str | None = N
     quality = int(rng.integers(55, 90))
     image = _scan(grey, M, noise, specks, blur, tint, quality)
     clean = _scan(grey_clean, M, noise, specks, blur, tint, quality)
-    blank = _scan(np.full_like(grey, 255), M, noise, specks, blur, tint, quality)
+    blank = _scan(_render(page, False, with_text=False)[0], M, noise, specks, blur, tint, quality)
     word_ink = cv2.warpAffine(ink, M, (page.w, page.h), flags=cv2.INTER_NEAREST, borderValue=0)
     words = [SynthWord(w.text, _turn_box(w.box, M), w.pii, w.item, w.line) for w in words]
     items = page.items

@@ -152,7 +152,7 @@ class PageSource:
         self.drawn = 0
 
     def new_page(self):
-        return self.generate_page(self.rng, int(self.rng.choice(PAGE_DPIS)))
+        return self.generate_page(self.rng, int(self.rng.choice(PAGE_DPIS)), rules=True)
 
     def sample(self):
         rng = self.rng

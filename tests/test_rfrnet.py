@@ -338,6 +338,24 @@ def test_removed_text_on_a_page_comes_back_as_its_paper():
     assert abs((grey - clean)[hole].mean()) < 5 and np.abs(grey - clean)[hole].mean() < 7  # running stats: -9.3, 9.9
 
 
+def test_a_filled_page_ignores_the_pixels_under_its_holes():
+    """The whole page fill (network, paper tone, rules drawn across holes) reads nothing under a hole."""
+    from inpaint.rfr_fill import RFRFill
+    from inpaint.synthdocs import generate_page
+    from inpaint.train import box_mask
+
+    page = generate_page(np.random.default_rng(0), 150, kind="table", rules=True)
+    hole = box_mask([b for it in page.items for b in it.boxes], 0, 0, page.image.shape[:2], pad=2)
+    ys, xs = np.nonzero(hole)
+    window = np.s_[ys.min():ys.min() + 400, xs.min():xs.min() + 500]  # ruled rows of names, phones, emails
+    image, hole = page.image[window], hole[window]
+    other = image.copy()
+    other[hole] = np.random.default_rng(3).integers(0, 256, (int(hole.sum()), 3), dtype=np.uint8)
+    fill = RFRFill("cpu")
+    a, b = (fill.fill([x], [hole], "page")[0] for x in (image, other))
+    assert np.array_equal(a, b)
+
+
 def test_a_small_hole_gets_a_small_tile():
     """A word-sized hole is filled from one tile only as large as it plus its context margins, not 256 px."""
     from inpaint.rfr_fill import CONTEXT, TILE, plan_tiles
