@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from inpaint.base import Fill
+from inpaint.page_rules import finish_fill
 
 WEAK_STYLE_WARNING = (
     "style '{style}' is reversible for text: blurred or pixelated words can often be recovered; "
@@ -79,7 +80,7 @@ class OpenCVFill(Fill):
     image handed to it. These fills are smooth and their cost grows with the hole's area (a close-up face is a
     third of a frame), so a hole whose longest side exceeds ``max_hole_side`` is filled at the size where it is
     that long and scaled back into the mask. The masked pixels are zeroed before anything is read, so the result
-    never depends on them.
+    never depends on them. Pages are then finished (``inpaint.page_rules.finish_fill``: paper tone, rules).
     """
 
     def __init__(self, method: str = "telea", radius: int = 5, max_hole_side: int = 48):
@@ -101,7 +102,7 @@ class OpenCVFill(Fill):
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
         for x, y, w, h, _ in stats[1:count]:
             self._fill_hole(out, mask, x, y, w, h)
-        return out
+        return finish_fill(image, out, mask, domain)
 
     def _fill_hole(self, out: np.ndarray, mask: np.ndarray, x: int, y: int, w: int, h: int) -> None:
         """Fill, in place, the masked pixels of a crop around the hole whose box is (x, y, w, h)."""

@@ -8,7 +8,10 @@ it: across the gaps it bridges and where it runs along a hole's edge. A rule tha
 come out is not extended: nothing says where it ends. Everything drawn comes from pixels outside the holes.
 
 ``match_tone`` shifts each hole's fill so that its paper has the colour of the paper just around the hole: the page
-model fills tiles normalised with their own statistics, which keeps the brightness but can lose a paper's tint.
+model fills tiles normalised with their own statistics, which keeps the brightness but can lose a paper's tint,
+and Telea smears the ink at a hole's edge into it.
+
+``finish_fill`` runs both on the fills that restore a page's background (``inpaint``, ``telea``, ``ns``).
 """
 from __future__ import annotations
 
@@ -24,6 +27,14 @@ GAP_IN_HOLE = 0.9  # share of a gap's track that must be hole for two segments t
 BAND = 3  # px either side of a segment's line where its ink is weighed
 TONE_RING = 6  # px around a hole whose paper sets the fill's tone
 TONE_INK = 25  # grey levels under a region's median that are ink, not paper, when the tone is measured
+
+
+def finish_fill(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, domain: str) -> np.ndarray:
+    """A page's fill toned to its paper and with its rules drawn across the holes; other domains' as it is."""
+    if domain != "page":
+        return filled
+    known = image * (~hole)[..., None]
+    return continue_rules(known, match_tone(known, filled, hole), hole)
 
 
 @dataclass

@@ -16,9 +16,9 @@ known area by 81 px per side at the network's input scale (``inpaint.rfrnet.reac
    each tile's core are written. A hole pixel the network did not reach (rounding at tile edges) stays a hole
    for another pass over the partly filled image; after the last pass OpenCV Telea closes what is left, so no
    grey unfilled centre can reach the output.
-5. Pages are finished (``inpaint.page_rules``): each hole's fill takes the tone of the paper around it (tiles
-   normalised with their own statistics keep the brightness but can lose a paper's tint), and rules that cross a
-   hole are drawn across it.
+5. Pages are finished as every page fill is (``inpaint.page_rules.finish_fill``): each hole's fill takes the tone
+   of the paper around it (tiles normalised with their own statistics keep the brightness but can lose a paper's
+   tint), and rules that cross a hole are drawn across it.
 
 Weights: by default the models that ship in ``inpaint/weights`` (``page`` for document pages, ``photo`` for
 photos and video frames; trained on a CPU, see their model cards there), each checked against the sha256 of
@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from inpaint.base import Fill, InpaintError, composite
-from inpaint.page_rules import continue_rules, match_tone
+from inpaint.page_rules import finish_fill
 from inpaint.rfrnet import MULTIPLE
 
 TILE = 256  # the largest tile
@@ -46,7 +46,6 @@ CONTEXT = 64  # tile margin around a core; >= SAFE_REACH so a hole pixel's neare
 GROUP_DILATE = 8  # holes closer than 2 x this share a region
 MAX_PASSES = 3
 TILE_STATISTICS = ("page",)  # domains whose BatchNorm layers normalise with the statistics of the tiles filled
-FINISHED = ("page",)  # domains whose fills are toned to their paper and have crossing rules drawn (step 5)
 NO_WEIGHTS = ("--style inpaint needs RFR-Net weights and none are installed: give --weights PATH (a checkpoint "
               "from `redact train` or the official RFR-Net release), or use --style telea")
 
@@ -184,11 +183,7 @@ class RFRFill(Fill):
                     filled[:] = 0
                 else:
                     filled = cv2.inpaint(filled, left.astype(np.uint8), 5, cv2.INPAINT_TELEA)
-            if domain in FINISHED:
-                hole = mask.astype(bool)
-                known = image * (~hole)[..., None]
-                filled = continue_rules(known, match_tone(known, filled, hole), hole)
-            result.append(composite(image, filled, mask))
+            result.append(composite(image, finish_fill(image, filled, mask.astype(bool), domain), mask))
         return result
 
 
