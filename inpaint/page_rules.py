@@ -68,16 +68,19 @@ def continue_rules(image: np.ndarray, filled: np.ndarray, hole: np.ndarray) -> n
 
 
 def _segments(lines: np.ndarray, image: np.ndarray, grey: np.ndarray, known: np.ndarray, paper: float) -> list[Segment]:
-    """The horizontal rule segments in ``lines`` (their ink), each fitted with its line, thickness and colour."""
+    """The horizontal rule segments in ``lines`` (their ink), each fitted with its line, thickness and colour;
+    their slope is the page's (the median of the long segments')."""
     h, w = lines.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    out, centres = [], []
+    out, centres, slopes = [], [], []
     for k in range(1, n):
         x, y, bw, bh = stats[k, :4]
         if bw < MIN_RULE or bh > max(8, bw // 4):  # long and flat: a rule, not a blot
             continue
         ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == k)
         slope, offset = np.polyfit(xs + x, ys + y, 1)
+        if bw >= 4 * MIN_RULE:
+            slopes.append(slope)
         cols = np.arange(x, x + bw)
         rows = np.clip(np.round(slope * cols + offset).astype(int)[None] + np.arange(-BAND, BAND + 1)[:, None], 0, h - 1)
         g, ok = grey[rows, cols[None]], known[rows, cols[None]]
@@ -92,8 +95,7 @@ def _segments(lines: np.ndarray, image: np.ndarray, grey: np.ndarray, known: np.
         out.append(Segment(int(x), int(x + bw - 1), float(slope), float(offset), max(1.0, thickness), colour))
         centres.append((cols[full], centre[full]))
     # every rule of a page is turned by the same angle: one slope (the long segments' median), fitted offsets
-    long = [sg.slope for sg in out if sg.x1 - sg.x0 >= 4 * MIN_RULE]
-    slope = float(np.median(long)) if long else 0.0
+    slope = float(np.median(slopes)) if slopes else 0.0
     for sg, (cols, centre) in zip(out, centres):
         sg.slope, sg.offset = slope, float(np.median(centre - slope * cols))
     return out
@@ -104,7 +106,9 @@ def _spans(segments: list[Segment], hole: np.ndarray):
     segments of one rule that is hole, bridged from the end of the first to the start of the second."""
     h, w = hole.shape
     for a in segments:
-        yield a, None, a.x0, a.x1
+        cols = np.arange(a.x0, a.x1 + 1)
+        if hole[np.clip(np.round(a.y(cols)).astype(int), 0, h - 1), cols].any():  # it runs along or into a hole
+            yield a, None, a.x0, a.x1
     for a in segments:
         if not hole[int(np.clip(round(a.y(a.x1)), 0, h - 1)), min(w - 1, a.x1 + 2)]:
             continue  # its end does not meet a hole
