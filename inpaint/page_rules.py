@@ -61,15 +61,18 @@ def continue_rules(image: np.ndarray, filled: np.ndarray, hole: np.ndarray) -> n
     for transpose in (False, True):  # horizontal rules, then vertical ones on the transposed page
         t = (lambda a: a.swapaxes(0, 1)) if transpose else (lambda a: a)
         lines = cv2.morphologyEx(t(ink).astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, MIN_RULE), np.uint8))
-        segments = _segments(lines, t(image), t(grey), t(known), paper)
+        near = cv2.integral(cv2.dilate(t(hole).astype(np.uint8), np.ones((2 * BAND + 3, 8 * MIN_RULE + 1), np.uint8)))
+        segments = _segments(lines, t(image), t(grey), t(known), near, paper)
         for a, b, x0, x1 in _spans(segments, t(hole)):
             _draw(t(out), t(hole), a, b, x0, x1)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-def _segments(lines: np.ndarray, image: np.ndarray, grey: np.ndarray, known: np.ndarray, paper: float) -> list[Segment]:
-    """The horizontal rule segments in ``lines`` (their ink), each fitted with its line, thickness and colour;
-    their slope is the page's (the median of the long segments')."""
+def _segments(lines: np.ndarray, image: np.ndarray, grey: np.ndarray, known: np.ndarray, near: np.ndarray,
+              paper: float) -> list[Segment]:
+    """The horizontal rule segments in ``lines`` (their ink) that are long or come near a hole (``near``: the
+    integral image of the grown holes), each fitted with its line, thickness and colour; their slope is the
+    page's (the median of the long segments')."""
     h, w = lines.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     out, centres, slopes = [], [], []
@@ -77,6 +80,8 @@ def _segments(lines: np.ndarray, image: np.ndarray, grey: np.ndarray, known: np.
         x, y, bw, bh = stats[k, :4]
         if bw < MIN_RULE or bh > max(8, bw // 4):  # long and flat: a rule, not a blot
             continue
+        if bw < 4 * MIN_RULE and near[y + bh, x + bw] - near[y, x + bw] - near[y + bh, x] + near[y, x] == 0:
+            continue  # a short stroke far from every hole (most are pieces of letters)
         ys, xs = np.nonzero(labels[y:y + bh, x:x + bw] == k)
         slope, offset = np.polyfit(xs + x, ys + y, 1)
         if bw >= 4 * MIN_RULE:
