@@ -142,7 +142,7 @@ class FieldFinder:
         self.kinds = kinds
         self.labels: list[tuple[str, int, int]] = []  # kind, start, end in page.text
         for kind, rx in LABEL_RES.items():
-            for m in rx.finditer(page.text):
+            for m in rx.finditer(page.letters):  # (OCR's confusions undone: "F\\RST" for FIRST)
                 self.labels.append((kind, m.start(), m.end()))
         self.labels += self._garbled_captions()
         self.label_words = {i for _, a, b in self.labels for i in page.words_in(a, b)}
@@ -196,8 +196,13 @@ class FieldFinder:
                 before = before[:a - line_start] + " " * (b - a) + before[b - line_start:]
         after = text[end:line_end]
         colon = re.match(r"\s*(?:\([^)]*\)\s*)?[:;]", after) is not None
+        # a caption after other words on its line stands apart from them (a form's part caption beside the
+        # field's own caption: "3. NAME WHILE   LAST   Castillo"); its value must then stand apart too
+        apart = False
         if LABEL_NOISE_RE.sub("", ITEM_NUMBER_RE.sub("", before)) and not colon:
-            return None
+            if not self._apart_before(start):
+                return None
+            apart = True
         label = text[start:end].strip().lower()
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
@@ -214,7 +219,8 @@ class FieldFinder:
             core = value.strip("|[]_")
             number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and core.isalnum())
             caps_caption = (text[start:end].isupper() and not value.isupper()) or number
-            if colon or label.endswith(" by") or caps_caption or self._gap(end - 1, pos) >= SET_APART:
+            marked = colon or label.endswith(" by") or caps_caption
+            if self._gap(end - 1, pos) >= SET_APART or (marked and not apart):
                 return [page.word_at[pos]]
             return None
         nxt = self._next_on_ocr_line(end - 1)
@@ -223,10 +229,24 @@ class FieldFinder:
         right = page.right_of(end - 1)
         if right is not None and self._beside_label(end - 1, right):
             return [page.word_at[right]]
+        if apart:
+            return None  # (a caption among other words takes only the value beside it)
         below = self._below(start, end)
         if below is None or self._caption_line(page.word_start[below[0]]):
             return None  # an empty field: what lies under it is the next caption or heading, not its value
         return below
+
+    def _apart_before(self, start: int) -> bool:
+        """Whether the label at ``start`` has words before it on its text line, the nearest of them more than
+        ``SET_APART`` text heights away."""
+        page = self.page
+        i = page.word_at[start]
+        k = page.order.index(i)
+        if k == 0 or page.text[page.word_start[i] - 1] == "\n":
+            return False
+        prev = page.words[page.order[k - 1]].box
+        box = page.words[i].box
+        return (box[0] - prev[2]) / max(1.0, min(box[3] - box[1], self.text_height)) >= SET_APART
 
     def _caption_line(self, pos: int) -> bool:
         """Whether the text line at ``pos`` is a caption or a heading: it holds a field label, or starts with an

@@ -157,9 +157,13 @@ def _form_and_mask(seed):
     # others (their comb borders made their boxes taller); "|2 2" right after "Apt./Unit Number"; a name under
     # "(First, Middle Initial, Last)" on a skewed row
     (11, [(PHONE, "394"), (PHONE, "424"), (PHONE, "4289"), (SSN, "474"), (ADDRESS, "22"), (PERSON, "Torres")]),
+    # the DD-293: "3. NAME WHILE   LAST   Castillo" (a part caption after the field's own caption on its line,
+    # set apart from both); "FIRST" read "F\\RST" (a backslash for the I) before "TREVOR"
+    (12, [(PERSON, "Castillo"), (PERSON, "TREVOR")]),
 ])
 def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
-    """Real tesseract on the filled 21-0966 form: values spread over a field's boxes go whole."""
+    """Real tesseract on the filled real forms: values spread over a field's boxes, or captioned in ways OCR
+    garbles, go whole."""
     page, mask = _form_and_mask(seed)
     missed = [(it.kind, it.text) for k, it in enumerate(page.items)
               if (it.kind, str(it.text)) in wanted and not mask[page.item_mask(k)].all()]
