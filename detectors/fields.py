@@ -83,6 +83,7 @@ ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
 # a box border or a separator between the boxes of one field ("|", "—", "[", "_"): passed over inside a value
 SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
 DASH_RE = re.compile(r"[-–—=~_]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
+DASH_LEAD_RE = re.compile(r"[-–—=~_]+[|\[]?\d")  # the dash read with the next box's number ("—|1901")
 # one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken where one starts its text line
 FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
                   PHONE: ("phone",), EMAIL: ("email",)}
@@ -347,7 +348,8 @@ class FieldFinder:
                 if taken and not whole_row:
                     limit = GAP_STOP if kind in (PHONE, SSN, DATE_OF_BIRTH) else CELL_GAP
                     ref = max(page.words[t].box[3] - page.words[t].box[1] for t in taken)  # (a dash is flat)
-                    split = DASH_RE.fullmatch(word) is not None and _numeric(page.words[t].text for t in taken)
+                    dash = DASH_RE.fullmatch(word) is not None or DASH_LEAD_RE.match(word) is not None
+                    split = dash and _numeric(page.words[t].text for t in taken)
                     if page.words[j].box[0] - prev[2] > limit * max(1.0, ref) and not split:
                         break  # the next cell (but a dash carries a number on to its next box: ZIP + 4)
                 prev = page.words[j].box

@@ -155,8 +155,9 @@ def _form_and_mask(seed):
     (6, [(ADDRESS, "GA"), (ADDRESS, "US"), (ADDRESS, "9"), (ADDRESS, "5696")]),
     # "17-TELEPHONE" (OCR's dash for the item number's full stop); an SSN whose first box is lower than the
     # others (their comb borders made their boxes taller); "|2 2" right after "Apt./Unit Number"; a name under
-    # "(First, Middle Initial, Last)" on a skewed row
-    (11, [(PHONE, "394"), (PHONE, "424"), (PHONE, "4289"), (SSN, "474"), (ADDRESS, "22"), (PERSON, "Torres")]),
+    # "(First, Middle Initial, Last)" on a skewed row; a ZIP's +4 read with its dash and box border ("—|1901")
+    (11, [(PHONE, "394"), (PHONE, "424"), (PHONE, "4289"), (SSN, "474"), (ADDRESS, "22"), (PERSON, "Torres"),
+          (ADDRESS, "1901")]),
     # the DD-293: "3. NAME WHILE   LAST   Castillo" (a part caption after the field's own caption on its line,
     # set apart from both); "FIRST" read "F\\RST" (a backslash for the I) before "TREVOR"
     (12, [(PERSON, "Castillo"), (PERSON, "TREVOR")]),
