@@ -63,7 +63,8 @@ NEEDS_COLON = frozenset("to from cc attention member client customer student emp
 LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}(?:{labels}))(?!\w|['’]\w)", re.I)
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
-LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”]+|\s+")  # ("17-": OCR's 17.)
+# (an item number may be read with a dash: "17-" for "17.")
+LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”]+|\s+")
 # a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
 # Naval Discharge") is not looked for on every page as a name
 FIELD_SCORE = 0.8

@@ -34,6 +34,7 @@ PAD_FALLBACK = 0.25  # padding around the OCR box where no ink could be measured
 RULE_ACROSS, RULE_DOWN = 2.0, 1.5  # straight runs of ink this many line heights long are rules, not glyphs
 RULE_LEVEL = 0.12  # rules are found at a threshold nearer the paper than glyphs (a form's light grey frames)
 LETTER_GAP = 0.12  # ink this close (in line heights) beyond a word's end belongs to the word; a space is wider
+LETTER_GAP_MAX = 0.4  # ... or as close as the word's own letters are spaced (1.5 times their median gap), up to this
 
 
 def ink_box(grey: np.ndarray | None, box: Box, line_height: float) -> Box:
@@ -67,7 +68,11 @@ def ink_box(grey: np.ndarray | None, box: Box, line_height: float) -> Box:
             gx0, gy0 = min(gx0, cx), min(gy0, cy)
             gx1, gy1 = max(gx1, cx + cw), max(gy1, cy + ch)
     # glyphs just beyond either end of the box on its row (OCR's box cut off the last letter, "Anthon|y"): a
-    # component within a letter gap of the covered ink, not a word space away, joins, one after another
+    # component within a letter gap of the covered ink, not a word space away, joins, one after another; a letter
+    # gap is the font's own, measured between the covered glyphs (a typewriter font spaces its letters wide)
+    spans = sorted((int(stats[k][0]), int(stats[k][0] + stats[k][2])) for k in taken)
+    gaps = [b[0] - a[1] for a, b in zip(spans, spans[1:]) if b[0] > a[1]]
+    letter_gap = max(LETTER_GAP * h, min(LETTER_GAP_MAX * h, 1.5 * float(np.median(gaps)) if len(gaps) >= 3 else 0.0))
     grew = True
     while grew:
         grew = False
@@ -75,7 +80,7 @@ def ink_box(grey: np.ndarray | None, box: Box, line_height: float) -> Box:
             cx, cy, cw, ch, area = (int(v) for v in stats[k])
             if k in taken or not (cy < by1 and cy + ch > by0) or ch > 1.5 * (by1 - by0):  # a rule is no glyph
                 continue
-            if -1 <= cx - gx1 <= LETTER_GAP * h or -1 <= gx0 - (cx + cw) <= LETTER_GAP * h:
+            if -1 <= cx - gx1 <= letter_gap or -1 <= gx0 - (cx + cw) <= letter_gap:
                 taken.add(k)
                 grew = True
                 gx0, gy0 = min(gx0, cx), min(gy0, cy)
