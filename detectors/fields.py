@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from detectors.names import edit_distance
 from detectors.pagetext import TO_DIGIT, PageText, Span
 from redact.core.regions import ADDRESS, DATE_OF_BIRTH, EMAIL, PERSON, PHONE, SSN
@@ -58,10 +60,11 @@ FIELD_KINDS = ((PERSON, PERSON_LABELS), (ADDRESS, ADDRESS_LABELS), (PHONE, PHONE
                (SSN, SSN_LABELS), (DATE_OF_BIRTH, DOB_LABELS))
 # labels that name data only when they end in ":" ("to" and "from" are common words)
 NEEDS_COLON = frozenset("to from cc attention member client customer student employee guest resident cap".split())
-LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}(?:{labels}))(?![\w'’])", re.I)
+LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}(?:{labels}))(?!\w|['’]\w)", re.I)
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
-LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?\.|[:;|_\-–.,*'‘’\"“”]+|\s+")
+# (an item number may be read with a dash: "17-" for "17.")
+LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”]+|\s+")
 # a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
 # Naval Discharge") is not looked for on every page as a name
 FIELD_SCORE = 0.8
@@ -80,7 +83,8 @@ WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|mo
 ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
 # a box border or a separator between the boxes of one field ("|", "—", "[", "_"): passed over inside a value
 SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
-DASH_RE = re.compile(r"[-–—=~]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
+DASH_RE = re.compile(r"[-–—=~_]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
+DASH_LEAD_RE = re.compile(r"[-–—=~_]+[|\[]?\d")  # the dash read with the next box's number ("—|1901")
 # one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken where one starts its text line
 FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
                   PHONE: ("phone",), EMAIL: ("email",)}
@@ -104,6 +108,11 @@ def _word_ok(kind: str, word: str) -> bool:
     return True
 
 
+def _same_row(a, b) -> bool:
+    """Whether boxes ``a`` and ``b`` overlap vertically by more than half the lower one's height."""
+    return min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
+
+
 def _numeric(words) -> bool:
     """Whether a value's words are a number (more digits than letters, OCR's O for 0 undone): one a form may
     split over boxes."""
@@ -117,7 +126,7 @@ def _value_ok(kind: str, text: str) -> bool:
     if kind == PERSON:
         return sum(c.isalpha() for c in text) >= 1
     if kind == ADDRESS:
-        return sum(c.isalnum() for c in text) >= 2 or digits >= 1  # (an apartment number: "1")
+        return sum(c.isalnum() for c in text) >= 1  # (an apartment number: "1", OCR's "Q" for 9)
     if kind == EMAIL:
         return "@" in text or re.search(r"\w\.\w", text) is not None
     if kind == PHONE:
@@ -135,11 +144,13 @@ class FieldFinder:
         self.kinds = kinds
         self.labels: list[tuple[str, int, int]] = []  # kind, start, end in page.text
         for kind, rx in LABEL_RES.items():
-            for m in rx.finditer(page.text):
+            for m in rx.finditer(page.letters):  # (OCR's confusions undone: "F\\RST" for FIRST)
                 self.labels.append((kind, m.start(), m.end()))
         self.labels += self._garbled_captions()
         self.label_words = {i for _, a, b in self.labels for i in page.words_in(a, b)}
         self.right_limit = float("inf")  # where the value of the label at hand must end (a table's next column)
+        heights = [w.box[3] - w.box[1] for w in page.words if sum(c.isalnum() for c in w.text) >= 2]
+        self.text_height = float(np.median(heights)) if heights else float("inf")  # the page's usual word height
 
     def _garbled_captions(self) -> list[tuple[str, int, int]]:
         """One-word captions OCR misread by a letter ("ciy" for "City"), where the word starts its text line (a
@@ -187,12 +198,17 @@ class FieldFinder:
                 before = before[:a - line_start] + " " * (b - a) + before[b - line_start:]
         after = text[end:line_end]
         colon = re.match(r"\s*(?:\([^)]*\)\s*)?[:;]", after) is not None
+        # a caption after other words on its line stands apart from them (a form's part caption beside the
+        # field's own caption: "3. NAME WHILE   LAST   Castillo"); its value must then stand apart too
+        apart = False
         if LABEL_NOISE_RE.sub("", ITEM_NUMBER_RE.sub("", before)) and not colon:
-            return None
+            if not self._apart_before(start):
+                return None
+            apart = True
         label = text[start:end].strip().lower()
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
-        rest = re.sub(r"^\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\[\]]+\s+)*", "", after)  # (a box's border)
+        rest = re.sub(r"^['’‘]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\[\]]+\s+)*", "", after)  # (a box's border)
         if LABEL_NOISE_RE.sub("", rest):  # something follows the label on its line
             pos = line_end - len(rest)
             if page.word_at[pos] < 0 or page.word_at[pos] in self.label_words:
@@ -200,8 +216,13 @@ class FieldFinder:
             if label.endswith(" by") and not colon and not text[pos:pos + 1].isupper():
                 return None  # "Prepared by the office team": prose, not a name
             value = page.words[page.word_at[pos]].text
-            caps_caption = (text[start:end].isupper() and not value.isupper()) or value[:1].isdigit()
-            if colon or label.endswith(" by") or caps_caption or self._gap(end - 1, pos) >= SET_APART:
+            # a caption in capitals before a value that is not; a number after its caption ("Apt. No. |2", OCR's
+            # box border before the 2)
+            core = value.strip("|[]_")
+            number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and core.isalnum())
+            caps_caption = (text[start:end].isupper() and not value.isupper()) or number
+            marked = colon or label.endswith(" by") or caps_caption
+            if self._gap(end - 1, pos) >= SET_APART or (marked and not apart):
                 return [page.word_at[pos]]
             return None
         nxt = self._next_on_ocr_line(end - 1)
@@ -210,10 +231,24 @@ class FieldFinder:
         right = page.right_of(end - 1)
         if right is not None and self._beside_label(end - 1, right):
             return [page.word_at[right]]
+        if apart:
+            return None  # (a caption among other words takes only the value beside it)
         below = self._below(start, end)
         if below is None or self._caption_line(page.word_start[below[0]]):
             return None  # an empty field: what lies under it is the next caption or heading, not its value
         return below
+
+    def _apart_before(self, start: int) -> bool:
+        """Whether the label at ``start`` has words before it on its text line, the nearest of them more than
+        ``SET_APART`` text heights away."""
+        page = self.page
+        i = page.word_at[start]
+        k = page.order.index(i)
+        if k == 0 or page.text[page.word_start[i] - 1] == "\n":
+            return False
+        prev = page.words[page.order[k - 1]].box
+        box = page.words[i].box
+        return (box[0] - prev[2]) / max(1.0, min(box[3] - box[1], self.text_height)) >= SET_APART
 
     def _caption_line(self, pos: int) -> bool:
         """Whether the text line at ``pos`` is a caption or a heading: it holds a field label, or starts with an
@@ -235,10 +270,11 @@ class FieldFinder:
         return None
 
     def _gap(self, a: int, b: int) -> float:
-        """The gap between the words at text positions ``a`` and ``b``, in heights of the first."""
+        """The gap between the words at text positions ``a`` and ``b``, in heights of the first or of the page's
+        text, the smaller (a caption's box OCR made taller with a box border it read with it)."""
         page = self.page
         wa, wb = page.words[page.word_at[a]].box, page.words[page.word_at[b]].box
-        return (wb[0] - wa[2]) / max(1.0, wa[3] - wa[1])
+        return (wb[0] - wa[2]) / max(1.0, min(wa[3] - wa[1], self.text_height))
 
     def _beside_label(self, last: int, right: int) -> bool:
         """Whether the word at ``right`` (to the right of the label's last character) is its value: near it, and
@@ -260,10 +296,10 @@ class FieldFinder:
         h = max(page.words[i].box[3] - page.words[i].box[1] for i in idx)
         under = [j for j, w in enumerate(page.words) if j not in idx and any(c.isalnum() for c in w.text)
                  and y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h)]
-        top = min((page.words[j].box[1] for j in under), default=0.0)
-        # the leftmost word of the first row under it (the first of a split value's boxes: "513 - 19 - 0170")
-        first_row = [j for j in under
-                     if page.words[j].box[1] < top + 0.5 * (page.words[j].box[3] - page.words[j].box[1])]
+        # the leftmost word of the first row under it (the first of a split value's boxes: "513 - 19 - 0170"),
+        # a row being the words beside the topmost one (whose box a comb's border OCR read with it made taller)
+        top = min(under, key=lambda j: page.words[j].box[1], default=None)
+        first_row = [j for j in under if _same_row(page.words[j].box, page.words[top].box)]
         best = min(first_row, key=lambda j: page.words[j].box[0], default=None)
         if best is None or best in self.label_words or NUMBERED_RE.match(page.text[page.word_start[best]:]) \
                 or LABEL_LIKE_RE.match(page.words[best].text):
@@ -277,13 +313,17 @@ class FieldFinder:
         return [best]
 
     def _row_from(self, first: int) -> list[int]:
-        """The words of ``first``'s visual row from it rightwards, in order."""
+        """The words of ``first``'s visual row from it rightwards, in order: each beside the one before it (so
+        the row follows a skewed scan's slope)."""
         page = self.page
         b = page.words[first].box
         h = b[3] - b[1]
-        row = [j for j, w in enumerate(page.words)
-               if min(w.box[3], b[3]) - max(w.box[1], b[1]) > 0.5 * min(h, w.box[3] - w.box[1])
-               and w.box[0] >= b[0] - 0.3 * h]
+        near = sorted((j for j, w in enumerate(page.words) if w.box[0] >= b[0] - 0.3 * h and j != first
+                       and abs((w.box[1] + w.box[3]) - (b[1] + b[3])) < 3 * h), key=lambda j: page.words[j].box[0])
+        row = [first]
+        for j in near:
+            if _same_row(page.words[j].box, page.words[row[-1]].box) or _same_row(page.words[j].box, b):
+                row.append(j)
         return sorted(row, key=lambda j: page.words[j].box[0])
 
     def _take(self, kind: str, first: list[int], multi_row: bool, whole_row: bool = False) -> list[Span]:
@@ -309,7 +349,8 @@ class FieldFinder:
                 if taken and not whole_row:
                     limit = GAP_STOP if kind in (PHONE, SSN, DATE_OF_BIRTH) else CELL_GAP
                     ref = max(page.words[t].box[3] - page.words[t].box[1] for t in taken)  # (a dash is flat)
-                    split = DASH_RE.fullmatch(word) is not None and _numeric(page.words[t].text for t in taken)
+                    dash = DASH_RE.fullmatch(word) is not None or DASH_LEAD_RE.match(word) is not None
+                    split = dash and _numeric(page.words[t].text for t in taken)
                     if page.words[j].box[0] - prev[2] > limit * max(1.0, ref) and not split:
                         break  # the next cell (but a dash carries a number on to its next box: ZIP + 4)
                 prev = page.words[j].box

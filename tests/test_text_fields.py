@@ -150,15 +150,43 @@ def _form_and_mask(seed):
     # an SSN under its caption whose last box OCR set a little higher than its first: the value starts at the
     # leftmost box of the row
     (23, [(SSN, "513"), (SSN, "19"), (PHONE, "070"), (DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "16")]),
+    # "State/Province’" (a quote OCR added after a caption); "Country  US" set apart by a caption box OCR made
+    # taller; an apartment number OCR read "Q"; a ZIP's +4 after a dash OCR read "_"
+    (6, [(ADDRESS, "GA"), (ADDRESS, "US"), (ADDRESS, "9"), (ADDRESS, "5696")]),
+    # "17-TELEPHONE" (OCR's dash for the item number's full stop); an SSN whose first box is lower than the
+    # others (their comb borders made their boxes taller); "|2 2" right after "Apt./Unit Number"; a name under
+    # "(First, Middle Initial, Last)" on a skewed row; a ZIP's +4 read with its dash and box border ("—|1901")
+    (11, [(PHONE, "394"), (PHONE, "424"), (PHONE, "4289"), (SSN, "474"), (ADDRESS, "22"), (PERSON, "Torres"),
+          (ADDRESS, "1901")]),
+    # the DD-293: "3. NAME WHILE   LAST   Castillo" (a part caption after the field's own caption on its line,
+    # set apart from both); "FIRST" read "F\\RST" (a backslash for the I) before "TREVOR"
+    (12, [(PERSON, "Castillo"), (PERSON, "TREVOR")]),
+    # a phone in a typewriter font whose first digit OCR's box left out: covered, being no further from the rest
+    # than the font's own letter spacing
+    (2, [(PHONE, "460-844-0663")]),
 ])
 def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
-    """Real tesseract on the filled 21-0966 form: values spread over a field's boxes go whole."""
+    """Real tesseract on the filled real forms: values spread over a field's boxes, or captioned in ways OCR
+    garbles, go whole."""
     page, mask = _form_and_mask(seed)
     missed = [(it.kind, it.text) for k, it in enumerate(page.items)
               if (it.kind, str(it.text)) in wanted and not mask[page.item_mask(k)].all()]
     present = {(it.kind, str(it.text)) for it in page.items}
     assert set(wanted) <= present, present
     assert not missed, missed
+
+
+def test_a_region_in_a_form_box_does_not_reach_the_next_line():
+    """Real tesseract on the filled 21-0966 form: a name typed over a comb's light grey boxes is removed, and its
+    region is grown to its letters' ink, not to the box's walls, so the caption under the box is untouched."""
+    page, mask = _form_and_mask(1)
+    name = next(k for k, it in enumerate(page.items) if it.kind == PERSON and str(it.text) == "CASTILLO")
+    assert mask[page.item_mask(name)].all()
+    bottom = np.nonzero(page.item_mask(name))[0].max()
+    caption = [j for j, w in enumerate(page.words)
+               if w.text in ("HAVE", "EVER", "FILED") and bottom < w.box[1] < bottom + 40]  # the line under it
+    assert len(caption) == 3
+    assert not any(mask[page.word_mask(j)].any() for j in caption), [page.words[j].text for j in caption]
 
 
 def test_a_garbled_caption_is_no_name():
