@@ -27,6 +27,8 @@ GAP_IN_HOLE = 0.9  # share of a gap's track that must be hole for two segments t
 BAND = 3  # px either side of a segment's line where its ink is weighed
 TONE_RING = 6  # px around a hole whose paper sets the fill's tone
 TONE_INK = 25  # grey levels under a region's median that are ink, not paper, when the tone is measured
+PAPER_SHARE = 0.7  # a hole is on paper when at least this share of its ring is paper...
+PAPER_NOISE = 15.0  # ... with at most this spread (grey levels, per channel)
 
 
 def finish_fill(image: np.ndarray, filled: np.ndarray, hole: np.ndarray, domain: str) -> np.ndarray:
@@ -159,7 +161,9 @@ def _draw(out: np.ndarray, hole: np.ndarray, a: Segment, b: Segment | None, x0: 
 
 
 def match_tone(image: np.ndarray, filled: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """``filled`` with each hole's fill shifted (per channel) so its paper matches the paper around the hole."""
+    """``filled`` with each hole on paper toned to it: the fill shifted (per channel) so that its paper matches
+    the paper around the hole, and nothing in it darker than that paper's noise (a removed word leaves no smear).
+    Rules are drawn afterwards (``continue_rules``)."""
     out = filled.astype(np.float32)
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.int16)
     grey_fill = cv2.cvtColor(filled, cv2.COLOR_RGB2GRAY).astype(np.int16)
@@ -173,11 +177,16 @@ def match_tone(image: np.ndarray, filled: np.ndarray, hole: np.ndarray) -> np.nd
         inside = region & hole[y0:y1, x0:x1]
         ring = (cv2.dilate(region.astype(np.uint8), near) > 0) & ~region & ~hole[y0:y1, x0:x1]
         paper_ring, paper_fill = _paper(grey[y0:y1, x0:x1], ring), _paper(grey_fill[y0:y1, x0:x1], inside)
-        if paper_ring.sum() < 20 or paper_fill.sum() < 20:
+        if paper_ring.sum() < max(20, PAPER_SHARE * ring.sum()) or paper_fill.sum() < 20:
+            continue  # not a hole on paper (a picture on the page, or too little around it to tell)
+        paper = image[y0:y1, x0:x1][paper_ring].astype(np.float32)
+        if paper.std(axis=0).max() > PAPER_NOISE:
             continue
-        shift = (np.median(image[y0:y1, x0:x1][paper_ring].astype(np.float32), 0)
-                 - np.median(filled[y0:y1, x0:x1][paper_fill].astype(np.float32), 0))
-        out[y0:y1, x0:x1][inside] += shift
+        colour = np.median(paper, 0)
+        fill = out[y0:y1, x0:x1]
+        shifted = fill[inside] + colour - np.median(filled[y0:y1, x0:x1][paper_fill].astype(np.float32), 0)
+        # removed text becomes paper: nothing darker than the paper's own noise (Telea smears edge ink inwards)
+        fill[inside] = np.maximum(shifted, colour - 2.5 * paper.std(axis=0))
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
