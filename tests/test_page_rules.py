@@ -73,3 +73,12 @@ def test_every_page_fill_is_finished_and_a_photo_fill_is_not(style):
     known, hole, clean, rule = known[window], hole[window], clean[window], rule[window]
     page, photo = (fill.fill([known], [hole], domain)[0] for domain in ("page", "photo"))
     assert np.abs(_grey(page) - clean)[rule].mean() < 40 < np.abs(_grey(photo) - clean)[rule].mean()
+
+
+def test_removed_words_leave_no_smear_on_the_paper():
+    known, hole, clean, _ = _page(1, "letter")
+    telea = _telea(known, hole)
+    paper = np.median(clean[hole])
+    smear = lambda img: int((hole & (_grey(img) < paper - 20)).sum())  # noqa: E731
+    assert smear(telea) > 1000  # Telea draws the ink at each hole's edge into it
+    assert smear(match_tone(known, telea, hole)) < 20
