@@ -206,7 +206,7 @@ class TextDetector:
         field (``detectors.fields.weak_field_words``) read again on their own, in one tesseract call, a new reading
         taken only when clean (``detectors.ocr.reread``); the fields found again over the new readings add the
         regions of values that hold one of them. Nothing the first pass found is dropped."""
-        from detectors.fields import find_fields, weak_field_words
+        from detectors.fields import _same_row, find_fields, weak_field_words
 
         which = weak_field_words(PageText(words))
         if not which:
@@ -216,7 +216,11 @@ class TextDetector:
         if not new:
             return []
         page = PageText(again)
-        spans = [s for s in find_fields(page, self.names, self.pii) if new & set(page.words_in(s.start, s.end))]
+        found = find_fields(page, self.names, self.pii)  # (one span a word)
+        hits = [(s.kind, page.words[i].box) for s in found for i in page.words_in(s.start, s.end) if i in new]
+        # a value holding a new reading, whole: its other words on that row too ("fiat 15 —|1966": only "15" new)
+        spans = [s for s in found if any(k == s.kind and _same_row(page.words[i].box, b)
+                                         for i in page.words_in(s.start, s.end) for k, b in hits)]
         spans = merge_spans(self._kept(page, spans))
         if not spans:
             return []

@@ -156,9 +156,10 @@ def _form_and_mask(seed):
     # "17-TELEPHONE" (OCR's dash for the item number's full stop); an SSN whose first box is lower than the
     # others (their comb borders made their boxes taller); "|2 2" right after "Apt./Unit Number"; a name under
     # "(First, Middle Initial, Last)" on a skewed row; a ZIP's +4 read with its dash and box border ("—|1901")
-    # ... and a date of birth's day OCR read "WE" in its comb, read "15" by the second OCR pass
+    # ... and a date of birth whose day OCR read "WE" in its comb: read "15" by the second OCR pass, the whole
+    # value goes ("fiat 15 —|1966": the year too)
     (11, [(PHONE, "394"), (PHONE, "424"), (PHONE, "4289"), (SSN, "474"), (ADDRESS, "22"), (PERSON, "Torres"),
-          (ADDRESS, "1901"), (DATE_OF_BIRTH, "15")]),
+          (ADDRESS, "1901"), (DATE_OF_BIRTH, "15"), (DATE_OF_BIRTH, "1966")]),
     # the DD-293: "3. NAME WHILE   LAST   Castillo" (a part caption after the field's own caption on its line,
     # set apart from both); "FIRST" read "F\\RST" (a backslash for the I) before "TREVOR"
     (12, [(PERSON, "Castillo"), (PERSON, "TREVOR")]),
