@@ -70,6 +70,10 @@ LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'
 FIELD_SCORE = 0.8
 MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
 ADDRESS_ROWS = 4
+REREAD_CONF = 50  # a word OCR read with less confidence than this, in a field's value, is read again on its own
+REREAD_ROWS = 4.5  # ... on a label's row to its right or within this many text heights under it
+REREAD_MAX = 16  # at most this many words a page (one small tesseract call)
+REREAD_KINDS = frozenset((PERSON, SSN, DATE_OF_BIRTH, PHONE))  # fields whose values OCR garbles between boxes
 MAX_RIGHT_GAP = 12.0  # a value to a label's right starts within this many label heights of it
 BELOW = 8.0  # a value under a label starts within this many label heights under it (a form's boxes, a row of
 # check boxes between a caption and its value)
@@ -406,6 +410,27 @@ class FieldFinder:
                     out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, 0.8)
                             for j in taken]
         return out
+
+
+def weak_field_words(page: PageText) -> list[int]:
+    """Words OCR was unsure of (``REREAD_CONF``) where the value of a person's, an SSN's, a date of birth's or a
+    phone's field may be: on the label's row to its right, or within a few rows under it ("3. NAME   LAST  Nguyen /
+    FIRST Yolanda", a comb's "ohh"). Worth a second OCR pass on their own (``detectors.ocr.reread``)."""
+    weak = [i for i, w in enumerate(page.words) if w.conf < REREAD_CONF and any(c.isalnum() for c in w.text)]
+    if not weak or not page.text.strip():
+        return []
+    finder = FieldFinder(page, REREAD_KINDS)
+    th = finder.text_height
+    labels = [page.words[i].box for kind, a, b in finder.labels if kind in REREAD_KINDS for i in page.words_in(a, b)]
+    out = []
+    for i in weak:
+        x0, y0, x1, y1 = page.words[i].box
+        cy = (y0 + y1) / 2
+        if i not in finder.label_words and any(
+                -0.5 * th < cy - (b[1] + b[3]) / 2 < REREAD_ROWS * th and b[0] - th <= x0 <= b[2] + MAX_RIGHT_GAP * th
+                for b in labels):
+            out.append(i)
+    return sorted(out, key=lambda i: page.words[i].conf)[:REREAD_MAX]
 
 
 def find_fields(page: PageText, names: bool, pii: bool) -> list[Span]:

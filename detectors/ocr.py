@@ -11,6 +11,7 @@ skipped.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -36,6 +37,11 @@ MIN_TIMEOUT = 30.0
 MIN_CONF = 0.0  # tesseract gives -1 for non-words; everything it calls a word is kept (recall first)
 OSD_BELOW_CONF = 55.0  # a page whose words average less than this is checked for a turned orientation
 RULE_SHARE = 1 / 30  # a straight run of ink this share of the page's side long is a rule, not a letter
+REREAD_PAD = 0.4  # a word read again is cut out with this many of its heights of paper around it
+REREAD_GAP = 1.5  # crops are stacked this many word heights apart, so tesseract reads each as its own line
+REREAD_KEEP = 0.6  # a new reading is taken only with at least this share of the old one's letters and digits
+# a reading taken in a second pass: a word of letters ("YOLANDA", "O'Neil", "Castillo,") or a number in its boxes
+CLEAN_RE = re.compile(r"[A-Za-z][A-Za-z'’.\-]*,?|[(|\[]?\d[\d\-–/.)]*[|\]]?|[-–|]")
 
 
 def unruled(grey: np.ndarray) -> np.ndarray:
@@ -139,3 +145,57 @@ def ocr_page(image: np.ndarray, osd: bool = True) -> list[Word]:
                 words = [Word(t.text, tuple(v * scale for v in _unrotate_box(t.box, rotate, gw, gh)), t.conf, t.line)
                          for t in turned]
     return words
+
+
+def reread(image: np.ndarray, words: list[Word], which: list[int]) -> list[Word]:
+    """``words`` with those at indices ``which`` read again, each cut out of the page on its own (a second OCR
+    pass over a form's field: tesseract's page layout can garble a short value between boxes and captions that
+    it reads right alone). The cut-outs are stacked into one image and read in one call; a word's new reading
+    replaces it only where tesseract is surer of it (a word read as several keeps their boxes)."""
+    if not which or image.ndim < 2:
+        return words
+    grey = to_grey(image)
+    H, W = grey.shape
+    paper = int(np.percentile(grey, 90))
+    crops = []
+    for i in which:
+        x0, y0, x1, y1 = words[i].box
+        pad = REREAD_PAD * max(4.0, y1 - y0)
+        box = (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(W, int(np.ceil(x1 + pad))),
+               min(H, int(np.ceil(y1 + pad))))
+        if box[2] - box[0] >= 4 and box[3] - box[1] >= 4:
+            crops.append((i, box))
+    if not crops:
+        return words
+    gap = int(REREAD_GAP * max(b[3] - b[1] for _, b in crops))
+    stack = np.full((sum(b[3] - b[1] + gap for _, b in crops) + gap, max(b[2] - b[0] for _, b in crops) + 2 * gap),
+                    paper, np.uint8)
+    y, places = gap, []
+    for i, (x0, y0, x1, y1) in crops:
+        stack[y:y + y1 - y0, gap:gap + x1 - x0] = grey[y0:y1, x0:x1]
+        places.append((i, y, y + y1 - y0, x0 - gap, y0 - y))
+        y += y1 - y0 + gap
+    try:
+        found = _words(_run_tesseract(unruled(stack), max(MIN_TIMEOUT, SECONDS_PER_MEGAPIXEL * stack.size / 1e6),
+                                      psm=6), 1.0)
+    except DetectorError:
+        return words
+    out = list(words)
+    extra: list[Word] = []
+    for i, a, b, dx, dy in places:
+        got = [w for w in found if a <= (w.box[1] + w.box[3]) / 2 < b]
+        surer = bool(got) and min(w.conf for w in got) > words[i].conf
+        # a clean reading only (letters, or a number's digits and separators), as long as the old one (not a box's
+        # border read alone where the word was)
+        if surer and all(CLEAN_RE.fullmatch(w.text) for w in got) \
+                and _alnum(w.text for w in got) >= REREAD_KEEP * _alnum([words[i].text]):
+            line = words[i].line
+            got = [Word(w.text, (w.box[0] + dx, w.box[1] + dy, w.box[2] + dx, w.box[3] + dy), w.conf, line)
+                   for w in got]
+            out[i] = got[0]
+            extra += got[1:]
+    return out + extra
+
+
+def _alnum(texts) -> int:
+    return sum(c.isalnum() for t in texts for c in t)

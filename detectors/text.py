@@ -21,7 +21,7 @@ import pytesseract
 from detectors.base import Word
 from detectors.inkcover import ink_box
 from redact.core.images import grey as grey_of
-from detectors.ocr import ocr_page
+from detectors.ocr import ocr_page, reread
 from detectors.pagetext import PageText, Span
 from redact.core.regions import PERSON, TERM, Region
 
@@ -99,6 +99,11 @@ def _join_side_by_side(boxes):
         else:
             out.append((kind, list(box), h, score))
     return out
+
+
+def _inside(a, b) -> bool:
+    """Whether box ``a`` lies within box ``b``."""
+    return b[0] <= a[0] and b[1] <= a[1] and a[2] <= b[2] and a[3] <= b[3]
 
 
 def _tesseract_version() -> str:
@@ -187,6 +192,39 @@ class TextDetector:
         """Regions per image. ``words`` (optional, per image) are words from a PDF text layer; the page is OCR'd
         as well and OCR'd words the text layer does not cover are added (text drawn as pictures)."""
         ocr = ocr_many(images)
+        first = ocr
         if words is not None:
             ocr = [merge_text_layer(words[k], w) if k < len(words) and words[k] else w for k, w in enumerate(ocr)]
-        return self.regions_from_words(images, ocr, start_index)
+        out = self.regions_from_words(images, ocr, start_index)
+        for k, (image, page_words) in enumerate(zip(images, first)):
+            if words is None or k >= len(words) or not words[k]:
+                out[k] += self._second_pass(image, page_words, out[k], start_index + k)
+        return out
+
+    def _second_pass(self, image: np.ndarray, words: list[Word], regions: list[Region], index: int) -> list[Region]:
+        """Regions a second OCR pass adds: the weak words of a person's, an SSN's, a date of birth's or a phone's
+        field (``detectors.fields.weak_field_words``) read again on their own, in one tesseract call, a new reading
+        taken only when clean (``detectors.ocr.reread``); the fields found again over the new readings add the
+        regions of values that hold one of them. Nothing the first pass found is dropped."""
+        from detectors.fields import _same_row, find_fields, weak_field_words
+
+        which = weak_field_words(PageText(words))
+        if not which:
+            return []
+        again = reread(image, words, which)
+        new = {i for i in which if again[i] is not words[i]} | set(range(len(words), len(again)))
+        if not new:
+            return []
+        page = PageText(again)
+        found = find_fields(page, self.names, self.pii)  # (one span a word)
+        hits = [(s.kind, page.words[i].box) for s in found for i in page.words_in(s.start, s.end) if i in new]
+        # a value holding a new reading, whole: its other words on that row too ("fiat 15 —|1966": only "15" new)
+        spans = [s for s in found if any(k == s.kind and _same_row(page.words[i].box, b)
+                                         for i in page.words_in(s.start, s.end) for k, b in hits)]
+        spans = merge_spans(self._kept(page, spans))
+        if not spans:
+            return []
+        grey = grey_of(image) if image.ndim >= 2 and image.size else None
+        have = [r.box for r in regions]
+        return [replace(r, detector=self.key_of(r.kind)) for r in spans_to_regions(page, spans, self.name, index, grey)
+                if not any(_inside(r.box, b) for b in have)]

@@ -156,8 +156,10 @@ def _form_and_mask(seed):
     # "17-TELEPHONE" (OCR's dash for the item number's full stop); an SSN whose first box is lower than the
     # others (their comb borders made their boxes taller); "|2 2" right after "Apt./Unit Number"; a name under
     # "(First, Middle Initial, Last)" on a skewed row; a ZIP's +4 read with its dash and box border ("—|1901")
+    # ... and a date of birth whose day OCR read "WE" in its comb: read "15" by the second OCR pass, the whole
+    # value goes ("fiat 15 —|1966": the year too)
     (11, [(PHONE, "394"), (PHONE, "424"), (PHONE, "4289"), (SSN, "474"), (ADDRESS, "22"), (PERSON, "Torres"),
-          (ADDRESS, "1901")]),
+          (ADDRESS, "1901"), (DATE_OF_BIRTH, "15"), (DATE_OF_BIRTH, "1966")]),
     # the DD-293: "3. NAME WHILE   LAST   Castillo" (a part caption after the field's own caption on its line,
     # set apart from both); "FIRST" read "F\\RST" (a backslash for the I) before "TREVOR"
     (12, [(PERSON, "Castillo"), (PERSON, "TREVOR")]),
@@ -202,3 +204,32 @@ def test_a_garbled_caption_is_no_name():
               if s.kind == PERSON]
     assert "Cody" in " ".join(people), people
     assert not any(re.search(r"[\\/|]", p) for p in people), people
+
+
+def test_a_second_ocr_pass_reads_a_garbled_name_row():
+    """Real tesseract on the filled DD-293 (tuning seed 4): OCR reads the row "FIRST  YOLANDA" as "Shae ann"; the
+    weak words of a person's field are read again on their own, in one more tesseract call, and the clean new
+    reading ("FIRST", "YOLANDA") gives the field back its value. The first pass's regions all stay."""
+    from benchmarks.pagegen_b import filled_form_page
+    from detectors.fields import weak_field_words
+    from detectors.ocr import ocr_page, reread
+
+    page = filled_form_page(np.random.default_rng(4))
+    words = ocr_page(page.image)
+    which = weak_field_words(PageText(words))
+    again = reread(page.image, words, which)
+    assert {"FIRST", "YOLANDA"} <= {w.text for w in again}
+    # a new reading is taken only when clean: no word the second pass changed is a box border's garble
+    assert all(re.fullmatch(r"[A-Za-z][A-Za-z'’.\-]*,?|\W*\d[\d\W]*|[-–|]", again[i].text)
+               for i in which if again[i] is not words[i])
+    _, mask = _form_and_mask(4)
+    name = next(k for k, it in enumerate(page.items) if it.kind == PERSON and str(it.text) == "YOLANDA")
+    assert mask[page.item_mask(name)].all()
+
+
+def test_no_second_ocr_pass_without_weak_field_words():
+    """A page with no person's, SSN's, date's or phone's field has nothing read again (no extra tesseract call)."""
+    from detectors.fields import weak_field_words
+
+    words = [Word("Quarterly", (10, 10, 90, 30), 30.0, 0), Word("report", (100, 10, 160, 30), 20.0, 0)]
+    assert weak_field_words(PageText(words)) == []
