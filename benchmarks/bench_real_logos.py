@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from logo_scenes import coverage  # noqa: E402
 from real_logo_scenes import BANDS, MODES, free_photos, is_held_out, load, make_scenes  # noqa: E402
 
-from detectors.logo_alignment import ImageSampler, align, mark_size, plausible  # noqa: E402
+from detectors.logo_alignment import ImageSampler, mark_size, plausible  # noqa: E402
 from detectors.logos import SMALLEST_KEPT, LogoDetector  # noqa: E402
 from redact.core.regions import build_mask  # noqa: E402
 from redact.core.settings import Settings  # noqa: E402
@@ -63,7 +63,7 @@ def stage_of_miss(detector: LogoDetector, scene, threshold: float) -> tuple[str,
         if coverage(mask, scene.truth) < 0.5 or mask.sum() > 4 * box_area:
             continue
         proposed = True
-        value, H2 = align(sampler, ref, frames, H)
+        H2, value = detector.aligned(sampler, ref, frames, H)
         if coverage(build_mask([detector.region(ref, 1.0, H2)], *shape, pad=2.0), scene.truth) >= 0.95:
             best = max(best, value)
     if not proposed:
