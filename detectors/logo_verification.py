@@ -97,8 +97,7 @@ MODEL_PATH = Path(__file__).with_name("logo_verifier.json")  # trained by script
 VERIFY_SIDE = 48  # the evidence is computed in the reference's frame of this side, whatever the mark's size
 GATE = 0.8  # a pose whose canonical correlation is below this is rejected without weighing the rest
 SHIFT = 0.08  # the sharpness evidence compares the pose with poses shifted by this fraction of the frame
-EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "sharpness", "colour_error",
-            "log_size")
+EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "sharpness", "log_size")
 
 
 def correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -123,7 +122,6 @@ def evidence(sampler, frame: Frame, H: np.ndarray, size: float) -> np.ndarray:
     - gradient: the correlation of the gradients of the image's best colour projection and the reference's;
     - sharpness: how much the first correlation drops when the pose is shifted by SHIFT of the frame (a true
       pose is a sharp peak; clutter that fits a blob is a broad one);
-    - colour_error: the chromaticity of the image against the reference's inside the mark (colour as drawn);
     - log_size: log2 of the mark's size in pixels."""
     compared = frame.compared.ravel()
     full = sampler.sample(frame, H, size)
@@ -147,11 +145,8 @@ def evidence(sampler, frame: Frame, H: np.ndarray, size: float) -> np.ndarray:
          for m in (mine, theirs)]
     gradient = float(g[0] @ g[1] / max(np.linalg.norm(g[0]) * np.linalg.norm(g[1]), 1e-9))
 
-    inside = sharp[:, 3] > 0.5
-    chroma = [c / (c.sum(axis=1, keepdims=True) + 30.0) for c in (samples[inside], 255 * sharp[inside, :3])]
-    colour_error = float(np.abs(chroma[0] - chroma[1]).sum(axis=1).mean()) if inside.any() else 1.0
     return np.array([rho[0], max(canonical(samples, blurred)[0], 0.0), rho[1], gradient,
-                     rho[0] - max(shifted(*d) for d in ((step, 0), (-step, 0), (0, step), (0, -step))), colour_error,
+                     rho[0] - max(shifted(*d) for d in ((step, 0), (-step, 0), (0, step), (0, -step))),
                      np.log2(max(size, 1.0))])
 
 
