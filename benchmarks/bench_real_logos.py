@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from logo_scenes import coverage  # noqa: E402
 from real_logo_scenes import BANDS, MODES, free_photos, is_held_out, load, make_scenes  # noqa: E402
 
-from detectors.logo_alignment import ImageSampler, align, mark_size, plausible  # noqa: E402
+from detectors.logo_alignment import ImageSampler, mark_size, plausible  # noqa: E402
 from detectors.logos import SMALLEST_KEPT, LogoDetector  # noqa: E402
 from redact.core.regions import build_mask  # noqa: E402
 from redact.core.settings import Settings  # noqa: E402
@@ -46,7 +46,7 @@ def stage_of_miss(detector: LogoDetector, scene, threshold: float) -> tuple[str,
     - not proposed: no proposal of its reference (that passes the size and shape checks) covers half the mark
       with a region at most 4x the mark's box;
     - misaligned: one does, but no proposal aligns to a region covering 95% of the mark;
-    - rejected: one aligns onto it, but scores below the threshold;
+    - rejected: one aligns onto it, but the verifier's probability is below the threshold (0: below its gate);
     - kept, lost: an aligned pose on it scores enough, but is dropped (smaller than the smallest mark kept,
       or after another pose at the same place)."""
     ri = [r.name for r in detector.references].index(scene.logo)
@@ -63,7 +63,7 @@ def stage_of_miss(detector: LogoDetector, scene, threshold: float) -> tuple[str,
         if coverage(mask, scene.truth) < 0.5 or mask.sum() > 4 * box_area:
             continue
         proposed = True
-        value, H2 = align(sampler, ref, frames, H)
+        H2, value = detector.aligned(sampler, ref, frames, H)
         if coverage(build_mask([detector.region(ref, 1.0, H2)], *shape, pad=2.0), scene.truth) >= 0.95:
             best = max(best, value)
     if not proposed:
@@ -122,7 +122,7 @@ def main() -> None:
                 if stage == STAGES[2]:
                     rejected_scores.append(best)
                 if args.breakdown:
-                    print(f"  seed {seed} #{k} miss: {stage} (best aligned score {best:.3f})")
+                    print(f"  seed {seed} #{k} miss: {stage} (best aligned probability {best:.3f})")
             if args.breakdown and (not hit or others):
                 print(f"  seed {seed} #{k} {scene.mode:<7} {scene.width:4.0f} px {scene.logo:<40} cover {cover:.2f} "
                       f"scores {[r.score for r in mine]} others {[(r.label, r.score) for r in others]}")
@@ -150,7 +150,7 @@ def main() -> None:
         for key, counts in [*((m, stages[m]) for m in MODES), *((f"{b[0]}-{b[1]} px", stage_bands[b]) for b in BANDS)]:
             print(f"  {key:<11} " + ", ".join(f"{st} {counts[st]}" for st in STAGES))
         if rejected_scores:
-            print(f"  rejected marks' best aligned scores: {sorted(round(v, 3) for v in rejected_scores)}")
+            print(f"  rejected marks' best aligned probabilities: {sorted(round(v, 3) for v in rejected_scores)}")
 
     for t in args.sweep:
         hits = {b: [] for b in BANDS}

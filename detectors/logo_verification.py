@@ -1,7 +1,15 @@
 """Logo stage 4, verification: how well the image, sampled in a reference's frame at a pose, agrees with the
-reference; a pose is kept when this score reaches the job's ``logo_threshold``.
+reference, in two steps.
 
-The score is the first **canonical correlation** between the image's colours (n, 3) and the reference's features
+1. The **canonical correlation** (below), which alignment also climbs: a pose below ``GATE`` is rejected.
+2. The **verifier**: a logistic model (``Verifier``, weights in ``logo_verifier.json``, trained by
+   ``scripts/train_logo_verifier.py`` on poses the proposal and alignment stages produced on the realistic bench's
+   tuning seeds) weighs a few measures of agreement (``evidence``). True marks and clutter reach the same
+   canonical correlation (0.80-0.92); what tells them apart is a second colour direction that agrees, a sharp
+   peak (shifted or zoomed a little, a true pose scores much less) and the mark's size. A pose is kept when the
+   model's probability reaches the job's ``logo_threshold``.
+
+The canonical correlation is the first **canonical correlation** between the image's colours (n, 3) and the reference's features
 (n, k) over the frame: the best correlation between any mix of the image's three channels and any mix of the
 reference's features. So a mark printed in another colour, inverted, or under a colour cast scores as the
 original does. The features are the reference's three colours inside the logo (the mark, or the whole box of an
@@ -13,7 +21,9 @@ blurred (``VERIFY_BLURS``), and a blurred comparison, which fits clutter more ea
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -79,3 +89,78 @@ def score(samples: np.ndarray, frame: Frame) -> float:
     any blur, less that blur's penalty."""
     samples = samples[frame.compared.ravel()]
     return max(canonical(samples, f)[0] - penalty for f, penalty in frame.features)
+
+
+# ---------------------------------------------------------------- the learned verifier
+
+MODEL_PATH = Path(__file__).with_name("logo_verifier.json")  # trained by scripts/train_logo_verifier.py
+VERIFY_SIDE = 48  # the evidence is computed in the reference's frame of this side, whatever the mark's size
+GATE = 0.8  # a pose whose canonical correlation is below this is rejected without weighing the rest
+SHIFT = 0.08  # the sharpness evidence compares the pose with poses shifted by this fraction of the frame
+EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "sharpness", "log_size")
+
+
+def correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """All canonical correlations of x (n, p) and y (n, q), largest first."""
+    x = x.astype(np.float64) - x.mean(axis=0)
+    y = y.astype(np.float64) - y.mean(axis=0)
+    n = len(x)
+    cxx = x.T @ x + np.eye(x.shape[1]) * (1e-2 * n)
+    cyy = y.T @ y + np.eye(y.shape[1]) * (1e-6 * n + 1e-9)
+    cxy = x.T @ y
+    values = np.linalg.eigvals(np.linalg.solve(cxx, cxy) @ np.linalg.solve(cyy, cxy.T)).real
+    return np.sqrt(np.clip(np.sort(values)[::-1], 0.0, 1.0))
+
+
+def evidence(sampler, frame: Frame, H: np.ndarray, size: float) -> np.ndarray:
+    """What the verifier weighs (``EVIDENCE``) for the image at pose H (reference -> image) of a mark ``size``
+    px long, sampled in ``frame`` by ``sampler`` (an ``ImageSampler``):
+
+    - canonical, canonical_blurred, second_canonical: the first canonical correlation of the image's colours with
+      the reference's features sharp and blurred, and the second one (a mark of several colours agrees in more
+      than one colour direction; clutter rarely does);
+    - gradient: the correlation of the gradients of the image's best colour projection and the reference's;
+    - sharpness: how much the first correlation drops when the pose is shifted by SHIFT of the frame (a true
+      pose is a sharp peak; clutter that fits a blob is a broad one);
+    - log_size: log2 of the mark's size in pixels."""
+    compared = frame.compared.ravel()
+    full = sampler.sample(frame, H, size)
+    samples = full[compared]
+    sharp, blurred = frame.features[0][0], frame.features[1][0]
+    rho = correlations(samples, sharp)
+
+    def shifted(dx: float, dy: float) -> float:  # the first correlation at the pose shifted (frame pixels)
+        move = frame.to_ref @ np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1.0]]) @ np.linalg.inv(frame.to_ref)
+        return correlations(sampler.sample(frame, H @ move, size)[compared], sharp)[0]
+
+    step = SHIFT * max(frame.shape)
+
+    _, pa, pb = canonical(samples, sharp)
+    mine = (full @ pa).reshape(frame.shape).astype(np.float32)
+    theirs = np.zeros(compared.shape, np.float32)
+    theirs[compared] = sharp @ pb
+    theirs[~compared] = theirs[compared].mean()
+    theirs = theirs.reshape(frame.shape)
+    g = [np.stack([cv2.Sobel(m, cv2.CV_32F, 1, 0), cv2.Sobel(m, cv2.CV_32F, 0, 1)], axis=-1)[frame.compared].ravel()
+         for m in (mine, theirs)]
+    gradient = float(g[0] @ g[1] / max(np.linalg.norm(g[0]) * np.linalg.norm(g[1]), 1e-9))
+
+    return np.array([rho[0], max(canonical(samples, blurred)[0], 0.0), rho[1], gradient,
+                     rho[0] - max(shifted(*d) for d in ((step, 0), (-step, 0), (0, step), (0, -step))),
+                     np.log2(max(size, 1.0))])
+
+
+class Verifier:
+    """The logistic model (detectors/logo_verifier.json) that turns the evidence into a probability that the pose
+    lies on the mark."""
+
+    def __init__(self, path: Path = MODEL_PATH):
+        model = json.loads(path.read_text())
+        if tuple(model["evidence"]) != EVIDENCE:
+            raise ValueError(f"{path.name} weighs other evidence than this code computes")
+        self.mean, self.std = np.array(model["mean"]), np.array(model["std"])
+        self.weights, self.bias = np.array(model["weights"]), float(model["bias"])
+
+    def probability(self, evidence: np.ndarray) -> float:
+        z = (evidence - self.mean) / self.std
+        return float(1 / (1 + np.exp(-(z @ self.weights + self.bias))))

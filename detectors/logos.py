@@ -6,8 +6,10 @@ in its own module:
 2. **proposals** (``detectors/logo_proposals.py``): poses where a reference may be, from SIFT keypoints matched
    with a RANSAC similarity (marks of about 64 px and more) and from whitened-colour templates (small marks);
 3. **alignment** (``detectors/logo_alignment.py``): each proposal refined to a homography by ECC;
-4. **verification** (``detectors/logo_verification.py``): the aligned pose kept when the canonical correlation of
-   the image's colours with the reference reaches the job's ``logo_threshold``.
+4. **verification** (``detectors/logo_verification.py``): an aligned pose whose canonical correlation of the
+   image's colours with the reference reaches a gate is weighed by a small logistic model (a few measures of
+   agreement, ``detectors/logo_verifier.json``, trained by ``scripts/train_logo_verifier.py`` on the realistic
+   bench's tuning seeds), and kept when its probability reaches the job's ``logo_threshold``.
 
 The region is the reference's box (grown by 4%) carried through the pose: a polygon. docs/logo-bench.md has the
 realistic bench these stages were measured on.
@@ -23,11 +25,11 @@ import numpy as np
 from detectors.logo_alignment import COARSE_SIDE, FINE_SIDES, ImageSampler, align, mark_size, plausible
 from detectors.logo_proposals import MIN_LOGO, KeypointIndex, centre_and_size, same_place, template_poses
 from detectors.logo_references import Reference, load_reference, reference_files
-from detectors.logo_verification import Frame
+from detectors.logo_verification import GATE, MODEL_PATH, VERIFY_SIDE, Frame, Verifier, evidence
 from redact.core.errors import DetectorError, InputError
 from redact.core.regions import LOGO, Region
 
-ALGORITHM = "logos-v11"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v12"  # part of model_id: change when the method changes what is found
 SMALLEST_KEPT = 0.8 * MIN_LOGO  # a pose smaller than this (longest side, pixels) is no logo looked for
 OUTLINE_GROWTH = 0.04  # the region is the reference's box grown by this fraction of its longest side
 
@@ -41,12 +43,14 @@ class LogoDetector:
         files = reference_files(settings.logos)
         self.threshold = float(settings.logo_threshold)
         self.references: list[Reference] = [load_reference(p) for p in files]
-        digest = hashlib.sha256(ALGORITHM.encode())
+        digest = hashlib.sha256(ALGORITHM.encode() + MODEL_PATH.read_bytes())
         for p in files:
             digest.update(p.name.encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
         self.model_id = f"{ALGORITHM}:{digest.hexdigest()[:16]}"
         self.keypoint_index = KeypointIndex(self.references)
-        self.frames = [{s: Frame.of(r, s) for s in {COARSE_SIDE, *FINE_SIDES}} for r in self.references]
+        sides = {COARSE_SIDE, *FINE_SIDES, VERIFY_SIDE}
+        self.frames = [{s: Frame.of(r, s) for s in sides} for r in self.references]
+        self.verifier: Verifier | None = None  # read on first use (its training script runs without it)
         self.warnings: list[str] = []
 
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0) -> list[list[Region]]:
@@ -78,19 +82,29 @@ class LogoDetector:
 
     def confirmed(self, sampler: ImageSampler, ref: Reference, frames: dict[int, Frame],
                   poses: Sequence[np.ndarray]) -> list[Region]:
-        """The poses of one reference that alignment and verification confirm, one region per place."""
+        """The poses of one reference that alignment and verification confirm, the likeliest one per place."""
         kept: list[tuple[float, np.ndarray, tuple[np.ndarray, float]]] = []
         for H in poses:
             if not plausible(H, ref) or mark_size(H, ref) < SMALLEST_KEPT:
                 continue
-            score, H = align(sampler, ref, frames, H)
-            if score < self.threshold or mark_size(H, ref) < SMALLEST_KEPT:
-                continue
-            place = centre_and_size(H, ref)
-            if any(same_place(place, other) for _, _, other in kept):
-                continue
-            kept.append((score, H, place))
-        return [self.region(ref, score, H) for score, H, _ in kept]
+            H, p = self.aligned(sampler, ref, frames, H)
+            if p >= self.threshold and mark_size(H, ref) >= SMALLEST_KEPT:
+                kept.append((p, H, centre_and_size(H, ref)))
+        best: list[tuple[float, np.ndarray, tuple[np.ndarray, float]]] = []
+        for p, H, place in sorted(kept, key=lambda k: -k[0]):
+            if not any(same_place(place, other) for _, _, other in best):
+                best.append((p, H, place))
+        return [self.region(ref, p, H) for p, H, _ in best]
+
+    def aligned(self, sampler: ImageSampler, ref: Reference, frames: dict[int, Frame],
+                H: np.ndarray) -> tuple[np.ndarray, float]:
+        """The pose aligned, and the verifier's probability that it lies on the mark (0 when its canonical
+        correlation is below the verifier's GATE)."""
+        score, H = align(sampler, ref, frames, H)
+        if score < GATE:
+            return H, 0.0
+        self.verifier = self.verifier or Verifier()
+        return H, self.verifier.probability(evidence(sampler, frames[VERIFY_SIDE], H, mark_size(H, ref)))
 
     def region(self, ref: Reference, score: float, H: np.ndarray) -> Region:
         w, h = ref.size

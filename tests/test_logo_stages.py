@@ -155,3 +155,28 @@ def test_templates_propose_large_marks_keypoints_miss(logos, detector):
         s = any(near(detector, H, sc) for H in detector.keypoint_index.poses(sc.image)[ri])
         templated, keyed, either = templated + t, keyed + s, either + (t or s)
     assert templated >= 1 and either >= keyed + 1, (templated, keyed, either)
+
+
+def test_verifier_accepts_true_marks_and_rejects_clutter_the_correlation_passes(logos, detector):
+    """The learned verifier (detectors/logo_verifier.json) on aligned poses: the true mark of four scenes (a
+    sticker, a print, a photo, a screen) is accepted; on two logo-free photos, every aligned pose of every reference that
+    passes the canonical gate (clutter as well correlated as a mark) is rejected."""
+    from detectors.logo_alignment import ImageSampler
+    from detectors.logo_verification import GATE
+    from real_logo_scenes import free_photos
+
+    for k, width, mode, seed in ((0, 140, "sticker", 5), (5, 160, "print", 11), (2, 110, "photo", 7),
+                                 (3, 120, "screen", 9)):
+        sc = scene(logos, k, width, mode, seed)
+        ri = [r.name for r in detector.references].index(sc.logo)
+        sampler = ImageSampler(sc.image)
+        aligned = [detector.aligned(sampler, detector.references[ri], detector.frames[ri], H)
+                   for H in detector.proposals(sc.image)[ri]]
+        assert max((p for H, p in aligned if near(detector, H, sc)), default=0) >= detector.threshold, (width, mode)
+    weighed = []
+    for path in free_photos(SEED, 2):
+        image = load(path)
+        sampler = ImageSampler(image)
+        for ref, frames, poses in zip(detector.references, detector.frames, detector.proposals(image)):
+            weighed += [p for _, p in (detector.aligned(sampler, ref, frames, H) for H in poses) if p > 0]
+    assert weighed and max(weighed) < detector.threshold, sorted(weighed)[-3:]

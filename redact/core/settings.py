@@ -41,7 +41,7 @@ class Settings:
     video_logo_every: float = 0.2  # seconds between the video frames the logo detector sees (keyframes)
     # logos
     logos: str | None = None  # folder of reference logos
-    logo_threshold: float = 0.92  # minimum logo match score (canonical correlation with the reference) kept
+    logo_threshold: float = 0.9  # minimum probability of the logo verifier (detectors/logo_verifier.json) kept
     # inpainting model weights (None: the shipped defaults)
     weights: str | None = None
 
