@@ -464,10 +464,13 @@ def train(data_dir: Path | None, out_dir: Path, steps: int = 1000, batch_size: i
     if not finetune:  # (fine-tuning freezes BatchNorm: its statistics stay as they were)
         console.info(f"BatchNorm statistics: averaged over {BN_RECALIBRATION_STEPS} batches")
         recalibrate_batchnorm(model, stream, BN_RECALIBRATION_STEPS, amp_dtype)
-    if hasattr(stream, "_shutdown_workers"):
-        stream._shutdown_workers()  # the sample workers end with the run
     digest = save_checkpoint(latest, model, optimizer, step, extra=extra())
     final = out_dir / "final.pth"
     save_checkpoint(final, model, None, step, half=half, extra=extra())
+    if hasattr(stream, "_shutdown_workers"):  # the sample workers end with the run, after the weights are safe
+        try:
+            stream._shutdown_workers()
+        except RuntimeError as exc:  # a worker that dies on its way out (seen on CUDA) must not cost the run
+            console.warn(f"sample workers: {exc}")
     return {"steps": step, "checkpoint": str(latest), "weights": str(final), "sha256": digest, "history": history,
             **extra()["progress"]}
