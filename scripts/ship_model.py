@@ -25,6 +25,7 @@ from inpaint.evaluate import format_page_table, format_table, run_eval  # noqa: 
 from inpaint.modelcard import progress_of, read_jsonl, ship_run  # noqa: E402
 
 PHOTO_EVAL = ROOT.parent / "shared" / "data" / "photos" / "eval"
+PHOTO_EVAL2 = ROOT / "runs" / "photo-data" / "eval2"  # the second held-out set: scripts/photo_data.py
 
 
 def evaluate(domain: str, weights: Path, out: Path, baselines: dict | None = None) -> dict:
@@ -48,7 +49,20 @@ def evaluate(domain: str, weights: Path, out: Path, baselines: dict | None = Non
                 per.update({k: v for k, v in baselines["buckets"][bucket].items() if k != "rfrnet"})
         else:
             record["methods"].update({k: v for k, v in baselines["methods"].items() if k != "rfrnet"})
-    return {**progress_of(weights), "checkpoint": weights.name, **record}
+    record = {**progress_of(weights), "checkpoint": weights.name, **record}
+    if domain == "photo" and baselines is None and PHOTO_EVAL2.is_dir():  # final weights: the second set too
+        second = run_eval(PHOTO_EVAL2, out / "eval2", weights, domain="photo")
+        record["eval2"] = {"images": second["images"], "buckets": second["buckets"]}
+    return record
+
+
+def markdown_buckets(buckets: dict) -> str:
+    """PSNR / SSIM of every method per bucket, as a markdown table."""
+    methods = list(next(iter(buckets.values())))
+    head = "| bucket | " + " | ".join(f"{m} PSNR / SSIM" for m in methods) + " |"
+    rows = [f"| {key} | " + " | ".join(f"{per[m]['psnr']:.2f} / {per[m]['ssim']:.4f}" for m in methods) + " |"
+            for key, per in buckets.items()]
+    return "\n".join([head, "|---|" + "---|" * len(methods)] + rows)
 
 
 def table(domain: str, record: dict) -> str:
@@ -81,7 +95,8 @@ def card(domain: str) -> str:
                 "page rendered without that data, the same on pixels that are rules or borders on the clean "
                 "page, and letters/digits tesseract reads in the filled areas (`redact eval --domain page`).")
     data = {"photo": "random crops (scale jitter 30-100 % of the short side, flips) of the 300 photos of "
-                     "`../shared/data/photos/train`; holes from `inpaint.masks.random_mask` (face-sized ellipses, "
+                     "`../shared/data/photos/train`, and since 130,096 images also of 40 desktop wallpapers from "
+                     "Debian packages (smooth gradients, dark and saturated flat areas; `scripts/photo_data.py`); holes from `inpaint.masks.random_mask` (face-sized ellipses, "
                      "boxes, word and line boxes, strokes, streaks; 5-60 % of the crop)",
             "page": "crops of synthetic scanned pages (`inpaint.synthdocs`: letters, invoices, forms, tables, half of them ruled since 345,424 images: form lines, ruled and bordered tables; DejaVu "
                     "fonts, 8-14 pt, tint, noise, specks, blur, JPEG, skew) rendered at 150/200/300 dpi into an "
@@ -112,6 +127,7 @@ otherwise. Architecture: RFR-Net (Li et al., CVPR 2020) at width 32 (7.8 M param
 {head}
 {chr(10).join(rows)}
 
+{latest_tables(domain, final)}
 ![learning curve]({domain}-curve.png)
 
 ## Where it stands
@@ -121,6 +137,18 @@ Examples (`{domain}-examples.png`; masked input, RFR-Net, Telea, Navier-Stokes, 
 
 ![examples]({domain}-examples.png)
 """
+
+
+def latest_tables(domain: str, final: dict) -> str:
+    if domain != "photo":
+        return ""
+    text = f"The latest weights in full ({final['images_seen']:,} images seen), `photos/eval`:\n\n"
+    text += markdown_buckets(final["buckets"]) + "\n"
+    if "eval2" in final:
+        text += (f"\nSecond held-out set: the other {final['eval2']['images']} wallpapers of Debian "
+                 "plasma-workspace-wallpapers (`scripts/photo_data.py`; no image of that package is trained on), "
+                 "same protocol:\n\n" + markdown_buckets(final["eval2"]["buckets"]) + "\n")
+    return text
 
 
 def evaluate_snapshots(domain: str, run: Path) -> None:
