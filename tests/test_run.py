@@ -84,7 +84,7 @@ def test_killed_run_resumes_without_redoing_and_a_concurrent_run_is_locked_out(t
     inputs = make_photo_folder(tmp_path / "in", 40, sides=(140, 260))
     out = tmp_path / "out"
     audit = out / "audit.jsonl"
-    cmd = REDACT + ["run", str(tmp_path / "in"), "-o", str(out), "--detect", "faces"]
+    cmd = REDACT + ["run", str(tmp_path / "in"), "-o", str(out), "--detect", "faces", "--style", "telea"]  # state, not fills
     first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
@@ -138,7 +138,7 @@ def test_rerun_skips_unchanged_files_and_redoes_changed_settings_content_and_for
     inputs = make_photo_folder(tmp_path / "in", 6, sides=(200, 260))
     out = tmp_path / "out"
     audit = out / "audit.jsonl"
-    args = ["run", tmp_path / "in", "-o", out, "--detect", "faces"]
+    args = ["run", tmp_path / "in", "-o", out, "--detect", "faces", "--style", "telea"]  # state, not fills
     assert invoke(cli_runner, *args).exit_code == 0
     assert len(file_records(audit, "ok")) == 6
     mtimes = {p: (out / p).stat().st_mtime_ns for p in outputs_of(out)}
