@@ -47,8 +47,8 @@ def near(detector, H, sc) -> bool:
 
 def test_references_inside_is_the_mark_or_the_whole_card(tmp_path):
     """A transparent reference's inside is its opaque pixels; the same mark saved on its card (no alpha) is
-    looked for as the whole card. Both get SIFT features and templates."""
-    from detectors.logo_references import TEMPLATE_ANGLES, load_reference
+    looked for as the whole card. Both get SIFT features and one upright template."""
+    from detectors.logo_references import TEMPLATE_SIDE, load_reference
 
     art = papirus_art("jupyter")
     carded, _ = on_card(art, (255, 255, 255))
@@ -59,9 +59,9 @@ def test_references_inside_is_the_mark_or_the_whole_card(tmp_path):
     assert card.opaque and card.inside.all()
     for ref in (clear, card):
         assert len(ref.keypoints) == len(ref.descriptors) >= 30
-        assert len(ref.templates) == len(TEMPLATE_ANGLES)
-        assert all(abs(float(t.image.sum())) < 1e-3 and abs(float(np.linalg.norm(t.image)) - 1) < 1e-3
-                   for t in ref.templates)
+        t = ref.template.image
+        assert abs(float(t.sum())) < 1e-3 and abs(float(np.linalg.norm(t)) - 1) < 1e-3
+        assert max(t.shape) == TEMPLATE_SIDE + 2 * max(2, round(0.15 * TEMPLATE_SIDE))
 
 
 def test_keypoints_propose_large_marks_and_templates_small_ones(logos, detector):
@@ -180,3 +180,41 @@ def test_verifier_accepts_true_marks_and_rejects_clutter_the_correlation_passes(
         for ref, frames, poses in zip(detector.references, detector.frames, detector.proposals(image)):
             weighed += [p for _, p in (detector.aligned(sampler, ref, frames, H) for H in poses) if p > 0]
     assert weighed and max(weighed) < detector.threshold, sorted(weighed)[-3:]
+
+
+def turned_scene(logo, width: float, degrees: float, seed: int):
+    """The logo's mark ``width`` px long drawn onto a tuning photo turned by exactly ``degrees``, then blurred,
+    noised and JPEG-compressed as the bench's scenes are."""
+    from logo_scenes import degrade
+    from real_logo_scenes import Scene, _homography, _warp
+
+    rng = np.random.default_rng(seed)
+    photos = scene_photos(SEED)
+    if not photos:
+        pytest.skip("shared data photos not present beside the checkout")
+    photo = load(photos[seed % len(photos)]).astype(np.float32)
+    art, truth = logo.art, logo.truth
+    ys, xs = np.nonzero(truth > 0.5)
+    art_width = width * max(art.shape[:2]) / (max(np.ptp(xs), np.ptp(ys)) + 1)
+    h, w = photo.shape[:2]
+    H = _homography(art.shape[1], art.shape[0], art_width, degrees, 0.0,
+                    (rng.uniform(0.2 * w, 0.8 * w), rng.uniform(0.2 * h, 0.8 * h)), rng)
+    layer = _warp(np.dstack([art.astype(np.float32), truth * 255]), H, photo.shape)
+    a = layer[..., 3:4] / 255
+    image = degrade(np.clip(photo * (1 - a) + layer[..., :3] * a + 0.5, 0, 255).astype(np.uint8), rng, blur=0.8,
+                    noise=3, quality=75)
+    return Scene(image, logo.name, layer[..., 4] >= 127.5, width, "photo")
+
+
+def test_one_upright_template_proposes_small_marks_turned_20_degrees(logos, detector):
+    """The references' single upright template proposes small marks (36-46 px) turned by 20 degrees either way
+    (the most the bench turns a mark): over 10 scenes, one reference each, a template pose near the mark in at
+    least 7 (measured 9 of 10)."""
+    from detectors.logo_proposals import template_poses
+
+    near_count = 0
+    for k in range(10):
+        sc = turned_scene(logos[k], 36 + k, 20.0 if k % 2 else -20.0, 400 + k)
+        ref = next(r for r in detector.references if r.name == sc.logo)
+        near_count += any(near(detector, H, sc) for H in template_poses(sc.image, [ref])[0])
+    assert near_count >= 7, near_count
