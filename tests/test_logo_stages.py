@@ -218,3 +218,24 @@ def test_one_upright_template_proposes_small_marks_turned_20_degrees(logos, dete
         ref = next(r for r in detector.references if r.name == sc.logo)
         near_count += any(near(detector, H, sc) for H in template_poses(sc.image, [ref])[0])
     assert near_count >= 7, near_count
+
+
+def test_verifier_weighs_only_measures_that_earn_their_place(logos, detector):
+    """The refitted verifier (tuning seeds 2-7) weighs five measures, not the mark's size: the same evidence
+    gives the same probability whatever the mark's size, and on a real small mark (40 px) and the same mark large
+    (160 px), sticker scenes, the aligned pose on the mark is accepted at both sizes."""
+    import json
+
+    from detectors.logo_alignment import ImageSampler
+    from detectors.logo_verification import EVIDENCE, MODEL_PATH
+
+    model = json.loads(MODEL_PATH.read_text())
+    assert tuple(model["evidence"]) == EVIDENCE and "log_size" not in EVIDENCE and len(EVIDENCE) == 5
+    assert set(model["trained_on"]["seeds"]) == {2, 3, 4, 5, 6, 7}
+    for width in (40, 160):
+        sc = scene(logos, 1, width, "sticker", 21)
+        ri = [r.name for r in detector.references].index(sc.logo)
+        sampler = ImageSampler(sc.image)
+        aligned = [detector.aligned(sampler, detector.references[ri], detector.frames[ri], H)
+                   for H in detector.proposals(sc.image)[ri]]
+        assert max((p for H, p in aligned if near(detector, H, sc)), default=0) >= detector.threshold, width
