@@ -36,7 +36,7 @@ TEMPLATE_LARGEST = 128  # largest *small* mark: template poses of marks up to th
 SCALE_STEP = 1.25  # between pyramid levels
 WHITEN = 2.0  # a level's colours are whitened over windows this many template sides wide
 WHITEN_FLOOR = 4.0  # added to each colour's local variance (8-bit units squared): flat areas stay flat
-PEAKS_PER_MAP = 3  # strongest local maxima kept from a reference's template on one level
+PEAKS_PER_MAP = 3  # strongest local maxima kept from one template on one level
 TEMPLATE_POSES = 6  # template poses per reference and image (the strongest, one per place), for small marks
 LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
 
@@ -161,21 +161,21 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
         # padded level pixel centres -> image pixel centres
         to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
         for ri, ref in enumerate(references):
-            t = ref.template
-            th, tw = t.image.shape
-            if th > channels[0].shape[0] or tw > channels[0].shape[1]:
-                continue
-            squares = None
-            for y in channels:
-                r = cv2.matchTemplate(y, t.image, cv2.TM_CCORR)
-                if squares is None:
-                    squares = cv2.multiply(r, r)
-                else:
-                    cv2.accumulateSquare(r, squares)
-            response = cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
-            for value, x, y in local_maxima(response, PEAKS_PER_MAP):
-                shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
-                (found if small else large)[ri].append((value, to_image @ shift @ t.to_template))
+            for t in ref.templates:
+                th, tw = t.image.shape
+                if th > channels[0].shape[0] or tw > channels[0].shape[1]:
+                    continue
+                squares = None
+                for y in channels:
+                    r = cv2.matchTemplate(y, t.image, cv2.TM_CCORR)
+                    if squares is None:
+                        squares = cv2.multiply(r, r)
+                    else:
+                        cv2.accumulateSquare(r, squares)
+                response = cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
+                for value, x, y in local_maxima(response, PEAKS_PER_MAP):
+                    shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+                    (found if small else large)[ri].append((value, to_image @ shift @ t.to_template))
     return [strongest_apart(f, ref, TEMPLATE_POSES) + strongest_apart(g, ref, LARGE_TEMPLATE_POSES)
             for f, g, ref in zip(found, large, references)]
 

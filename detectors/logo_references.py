@@ -8,7 +8,7 @@ later stages compare: the luminance, or for a one-colour mark its silhouette (al
 
 Prepared from it, for the proposals: SIFT keypoints and descriptors of the reference as drawn (at two sizes, so
 a mark far smaller than the reference still shares fine features with it; a transparent one on white and on
-black, as its background in a scene may be lighter or darker), and a small grey template for marks too small for
+black, as its background in a scene may be lighter or darker), and small grey templates for marks too small for
 keypoints.
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ REF_SIDE = 256  # references are rendered/resized so their longest side is this
 FEATURE_SIDES = (256, 96)  # the reference is drawn this long (longest side) for its SIFT features
 FEATURE_BLUR = 1.0  # Gaussian sigma on the drawn reference: a capture is never sharper than this
 TEMPLATE_SIDE = 16  # small templates' longest side (pixels)
+TEMPLATE_ANGLES = (-15.0, 0.0, 15.0)  # degrees: the templates' turns
 TEMPLATE_BLUR = 0.7  # Gaussian sigma (template pixels)
 SIFT = cv2.SIFT_create()
 
@@ -47,7 +48,7 @@ class Reference:
     opaque: bool  # no transparency: the whole box is the logo
     keypoints: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))  # reference pixels
     descriptors: np.ndarray = field(default_factory=lambda: np.zeros((0, 128), np.float32))
-    template: Template | None = None
+    templates: list[Template] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -115,7 +116,7 @@ def load_reference(path: Path) -> Reference:
         raise InputError(f"logo {path.name}: it is one flat box, with no shape or texture to find it by")
     ref = Reference(path.name, rgb, inside, grey, opaque)
     ref.keypoints, ref.descriptors = features(ref)
-    ref.template = template(ref)
+    ref.templates = templates(ref)
     return ref
 
 
@@ -159,21 +160,28 @@ def template_image(ref: Reference) -> np.ndarray:
     return np.where(ref.inside, ref.grey, 1.0 if edge < 0.5 else 0.0).astype(np.float32)
 
 
-def template(ref: Reference) -> Template:
-    """The reference TEMPLATE_SIDE px long and upright inside a margin, blurred, zero mean and unit norm (the
-    numerator of normalised correlation). One upright template: turned copies (-15 and 15 degrees) proposed no
-    more marks of 32-48 px turned by up to 20 degrees on the tuning seeds (the alignment's search and ECC take up
-    the turn) and cost two thirds of the proposals' time."""
+def templates(ref: Reference) -> list[Template]:
+    """The reference TEMPLATE_SIDE px long at each of TEMPLATE_ANGLES, inside a margin, blurred, zero mean and
+    unit norm (the numerator of normalised correlation)."""
     image = template_image(ref)
     w, h = ref.size
     s = TEMPLATE_SIDE / max(w, h)
     small = cv2.resize(image, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
     background = float(np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])))
     margin = max(2, round(0.15 * TEMPLATE_SIDE))
-    t = cv2.copyMakeBorder(small, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=background)
-    t = cv2.GaussianBlur(t, (0, 0), TEMPLATE_BLUR, borderType=cv2.BORDER_REPLICATE)
-    t = t - t.mean()
-    t /= max(float(np.linalg.norm(t)), 1e-9)
-    sh, sw = small.shape
-    to_template = np.array([[sw / w, 0, margin], [0, sh / h, margin], [0, 0, 1.0]])
-    return Template(t.astype(np.float32), to_template)
+    out = []
+    for degrees in TEMPLATE_ANGLES:
+        a = np.deg2rad(degrees)
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        sh, sw = small.shape
+        corners = np.array([[0, 0], [sw, 0], [sw, sh], [0, sh]], np.float64) @ rot.T
+        lo = corners.min(axis=0) - margin
+        size = np.ceil(corners.max(axis=0) + margin - lo).astype(int)
+        A = np.hstack([rot, -lo[:, None]])
+        t = cv2.warpAffine(small, A, (int(size[0]), int(size[1])), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=background)
+        t = cv2.GaussianBlur(t, (0, 0), TEMPLATE_BLUR, borderType=cv2.BORDER_REPLICATE)
+        t = t - t.mean()
+        t /= max(float(np.linalg.norm(t)), 1e-9)
+        out.append(Template(t.astype(np.float32), np.vstack([A, [0, 0, 1]]) @ np.diag([sw / w, sh / h, 1.0])))
+    return out
