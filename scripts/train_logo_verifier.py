@@ -10,11 +10,15 @@ Two steps:
 2. ``fit``: each cached pose's evidence (detectors/logo_verification.py ``evidence``) is computed again on the
    regenerated image (poses past the verifier's canonical GATE only: the others never reach it), and a logistic
    model is fitted (Newton steps, a small L2 penalty, the positives weighed as much as the negatives), written
-   as JSON. Each seed is also held out of a fit in turn, to print how the model carries over.
+   as JSON. Each seed is also held out of a fit in turn, to print how the model carries over, and what each
+   measure earns: the share of true poses ranked above all but 2 false poses of their held-out seed, lost when
+   the measure is dropped (``--evidence`` keeps the computed measures, their columns named, so a measure can be
+   dropped from EVIDENCE and the model refitted without computing them again).
 
-    OMP_NUM_THREADS=1 .venv/bin/python scripts/train_logo_verifier.py collect --seeds 2 3 4 5 \\
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/train_logo_verifier.py collect --seeds 2 3 4 5 6 7 \\
         --per-band 12 --free 30 --cache /tmp/logo_candidates.npz
-    OMP_NUM_THREADS=1 .venv/bin/python scripts/train_logo_verifier.py fit --cache /tmp/logo_candidates.npz
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/train_logo_verifier.py fit --cache /tmp/logo_candidates.npz \\
+        --evidence /tmp/logo_evidence.npz
 
 Only tuning seeds (< 100) may be used: the held-out seeds are for the bench's report.
 """
@@ -139,16 +143,43 @@ def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) ->
     return w[:k], float(w[k])
 
 
+def carried_over(z: np.ndarray, y: np.ndarray, seeds: np.ndarray, allowed: int = 2) -> float:
+    """Each seed held out of the fit in turn: the share of its true poses the model ranks above all but
+    ``allowed`` of its false poses, pooled over the seeds."""
+    found = total = 0
+    for s in sorted(set(seeds.tolist())):
+        w, b = logistic(z[seeds != s], y[seeds != s])
+        p = z[seeds == s] @ w + b
+        yt = y[seeds == s]
+        negatives = np.sort(p[yt == 0])[::-1]
+        bar = negatives[allowed] if len(negatives) > allowed else -np.inf
+        found += int((p[yt == 1] > bar).sum())
+        total += int((yt == 1).sum())
+    return found / max(1, total)
+
+
 def fit(args) -> None:
-    if args.evidence and args.evidence.exists():  # evidence computed before (by this code: delete it after a change)
-        x, y, seeds = (np.load(args.evidence)[k] for k in ("x", "y", "seeds"))
+    from detectors.logo_verification import EVIDENCE as names
+
+    if args.evidence and args.evidence.exists():  # evidence computed before, its columns named
+        data = np.load(args.evidence)
+        stored = [str(n) for n in data["names"]]
+        missing = [n for n in names if n not in stored]
+        assert not missing, f"{args.evidence} lacks {missing}: delete it to compute the evidence again"
+        x = data["x"][:, [stored.index(n) for n in names]]
+        y, seeds = data["y"], data["seeds"]
     else:
         x, y, seeds = evidence_table(args.cache)
         if args.evidence:
-            np.savez(args.evidence, x=x, y=y, seeds=seeds)
+            np.savez(args.evidence, x=x, y=y, seeds=seeds, names=np.array(names))
     print(f"{len(y)} poses, {int(y.sum())} positive, seeds {sorted(set(seeds.tolist()))}")
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mean) / std
+    everything = carried_over(z, y, seeds)
+    print(f"true poses ranked above all but 2 false poses per held-out seed: {everything:.3f}; lost when dropped:")
+    for k, name in enumerate(names):
+        keep = [j for j in range(len(names)) if j != k]
+        print(f"  {name:<18} {everything - carried_over(z[:, keep], y, seeds):+.3f}")
     # hold one seed out at a time to see the model carry over, then fit on all
     for s in sorted(set(seeds.tolist())):
         w, b = logistic(z[seeds != s], y[seeds != s])
@@ -158,8 +189,6 @@ def fit(args) -> None:
             print(f"  seed {s} at {t}: recall {np.mean(p[yt == 1] >= t):.3f}, false {int((p[yt == 0] >= t).sum())}"
                   f" of {int((yt == 0).sum())}")
     w, b = logistic(z, y)
-    from detectors.logo_verification import EVIDENCE as names
-
     for name, v in zip(names, w):
         print(f"  {name:<16} {v:+.3f}")
     model = {"evidence": list(names), "mean": mean.round(6).tolist(), "std": std.round(6).tolist(),
@@ -174,7 +203,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="step", required=True)
     c = sub.add_parser("collect")
-    c.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5])
+    c.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5, 6, 7])
     c.add_argument("--per-band", type=int, default=12)
     c.add_argument("--free", type=int, default=30)
     c.add_argument("--cache", type=Path, default=Path("/tmp/logo_candidates.npz"))

@@ -180,3 +180,60 @@ def test_verifier_accepts_true_marks_and_rejects_clutter_the_correlation_passes(
         for ref, frames, poses in zip(detector.references, detector.frames, detector.proposals(image)):
             weighed += [p for _, p in (detector.aligned(sampler, ref, frames, H) for H in poses) if p > 0]
     assert weighed and max(weighed) < detector.threshold, sorted(weighed)[-3:]
+
+
+def turned_scene(logo, width: float, degrees: float, seed: int):
+    """The logo's mark ``width`` px long drawn onto a tuning photo turned by exactly ``degrees``, then blurred,
+    noised and JPEG-compressed as the bench's scenes are."""
+    from logo_scenes import degrade
+    from real_logo_scenes import Scene, _homography, _warp
+
+    rng = np.random.default_rng(seed)
+    photos = scene_photos(SEED)
+    if not photos:
+        pytest.skip("shared data photos not present beside the checkout")
+    photo = load(photos[seed % len(photos)]).astype(np.float32)
+    art, truth = logo.art, logo.truth
+    ys, xs = np.nonzero(truth > 0.5)
+    art_width = width * max(art.shape[:2]) / (max(np.ptp(xs), np.ptp(ys)) + 1)
+    h, w = photo.shape[:2]
+    H = _homography(art.shape[1], art.shape[0], art_width, degrees, 0.0,
+                    (rng.uniform(0.2 * w, 0.8 * w), rng.uniform(0.2 * h, 0.8 * h)), rng)
+    layer = _warp(np.dstack([art.astype(np.float32), truth * 255]), H, photo.shape)
+    a = layer[..., 3:4] / 255
+    image = degrade(np.clip(photo * (1 - a) + layer[..., :3] * a + 0.5, 0, 255).astype(np.uint8), rng, blur=0.8,
+                    noise=3, quality=75)
+    return Scene(image, logo.name, layer[..., 4] >= 127.5, width, "photo")
+
+
+def test_templates_propose_small_marks_turned_20_degrees(logos, detector):
+    """The templates propose small marks (36-46 px) turned by 20 degrees either way (the most the bench turns a
+    mark): over 10 scenes, one reference each, a template pose near the mark in at least 7 (measured 9 of 10)."""
+    from detectors.logo_proposals import template_poses
+
+    near_count = 0
+    for k in range(10):
+        sc = turned_scene(logos[k], 36 + k, 20.0 if k % 2 else -20.0, 400 + k)
+        ref = next(r for r in detector.references if r.name == sc.logo)
+        near_count += any(near(detector, H, sc) for H in template_poses(sc.image, [ref])[0])
+    assert near_count >= 7, near_count
+
+
+def test_verifier_weighs_only_measures_that_earn_their_place(logos, detector):
+    """The refitted verifier (tuning seeds 2-7) weighs the five measures the code computes, not the mark's size
+    (dropped: it earned no true pose held out of the fit), and still accepts a real mark's aligned pose (a 160 px
+    sticker)."""
+    import json
+
+    from detectors.logo_alignment import ImageSampler
+    from detectors.logo_verification import EVIDENCE, MODEL_PATH
+
+    model = json.loads(MODEL_PATH.read_text())
+    assert tuple(model["evidence"]) == EVIDENCE and "log_size" not in EVIDENCE and len(EVIDENCE) == 5
+    assert set(model["trained_on"]["seeds"]) == {2, 3, 4, 5, 6, 7}
+    sc = scene(logos, 1, 160, "sticker", 21)
+    ri = [r.name for r in detector.references].index(sc.logo)
+    sampler = ImageSampler(sc.image)
+    aligned = [detector.aligned(sampler, detector.references[ri], detector.frames[ri], H)
+               for H in detector.proposals(sc.image)[ri]]
+    assert max((p for H, p in aligned if near(detector, H, sc)), default=0) >= detector.threshold
