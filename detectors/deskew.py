@@ -25,6 +25,7 @@ MIN_SKEW = 0.2  # a page turned by less than this is read as it is (a drift of u
 MEASURE_SIDE = 1200  # the page is measured at this longest side
 MAX_POINTS = 200_000  # ink pixels sampled for the measure
 COARSE, FINE = 0.25, 0.025  # step of the two searches, degrees
+PLATEAU = 0.999  # angles scoring within this share of the best are equally sharp: their middle is taken
 
 
 def _score(xs: np.ndarray, ys: np.ndarray, degrees: np.ndarray) -> np.ndarray:
@@ -53,7 +54,8 @@ def skew_angle(grey: np.ndarray) -> float:
     coarse = np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, COARSE)
     best = float(coarse[int(np.argmax(_score(xs, ys, coarse)))])
     fine = np.arange(best - COARSE, best + COARSE + 1e-9, FINE)
-    return float(fine[int(np.argmax(_score(xs, ys, fine)))])
+    score = _score(xs, ys, fine)
+    return float(np.mean(fine[score >= PLATEAU * score.max()]))  # (thick strokes: the middle of a flat top)
 
 
 def upright(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -96,6 +96,8 @@ DASH_LEAD_RE = re.compile(r"[-–—=~_]+[|\[]?\d")  # the dash read with the ne
 # one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken where one starts its text line
 FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
                   PHONE: ("phone",), EMAIL: ("email",)}
+# part captions whose first letter a box's border may take, leaving a mark in its place ("‘AST", "|IRST")
+LOST_FIRST = {PERSON: ("last", "first", "middle")}
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -173,6 +175,9 @@ class FieldFinder:
                 continue
             kind = next((k for k, caps in FUZZY_CAPTIONS.items() for c in caps
                          if word[0] == c[0] and word != c and edit_distance(word, c, 1) <= 1), None)
+            lost = w.text.lstrip("‘’'`|\\[(").lower()  # its first letter lost to a box's border: "‘AST" for LAST
+            if kind is None and lost != w.text.lower():
+                kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost == c[1:]), None)
             if kind is not None:
                 out.append((kind, page.word_start[i], page.word_start[i] + len(w.text)))
         return out

@@ -9,7 +9,7 @@ import pytest
 
 from detectors.base import Word
 from detectors.pagetext import PageText
-from redact.core.regions import ADDRESS, DATE_OF_BIRTH, PERSON, PHONE, SSN, build_mask
+from redact.core.regions import ADDRESS, DATE_OF_BIRTH, EMAIL, PERSON, PHONE, SSN, build_mask
 from redact.core.settings import Settings
 from text_helpers import found
 
@@ -166,6 +166,17 @@ def _form_and_mask(seed):
     # a phone in a typewriter font whose first digit OCR's box left out: covered, being no further from the rest
     # than the font's own letter spacing
     (2, [(PHONE, "460-844-0663")]),
+    # a page scanned 1.2 degrees askew: read upright, so each caption, its comb boxes and their digits share a row
+    # again (an SSN, a phone and a ZIP's +4 in three boxes each)
+    (24, [(SSN, "632"), (SSN, "79"), (SSN, "0412"), (PHONE, "853"), (PHONE, "758"), (PHONE, "1724"),
+          (ADDRESS, "8390")]),
+    # an SSN whose middle box OCR read as letters ("280 ae chi =I2Z617"): held between its digits and taken; an
+    # SSN captioned "141." (OCR's doubled item number); an email under a caption whose row holds a check box and
+    # its text; a street beside the two-line caption "No. &" / "Street"; "\Nguyen" (a box border on a name)
+    (54, [(SSN, "31"), (SSN, "2617"), (SSN, "463"), (SSN, "4861"), (EMAIL, "dkowalczyk@mail.example.net"),
+          (ADDRESS, "33622"), (PERSON, "Nguyen")]),
+    # the DD-293's "LAST" caption read "‘AST" (its L lost to the box border): still the caption of "Brennan"
+    (28, [(PERSON, "Brennan")]),
 ])
 def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     """Real tesseract on the filled real forms: values spread over a field's boxes, or captioned in ways OCR
