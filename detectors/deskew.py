@@ -59,9 +59,9 @@ def skew_angle(grey: np.ndarray) -> float:
 
 
 def upright(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """The page turned upright (on a canvas large enough to hold all of it, paper-coloured at the edges), and the
-    2x3 matrix that takes the upright page's points back to the page's; ``(image, None)`` for a page whose skew
-    is under ``MIN_SKEW``."""
+    """The page in grey levels turned upright (on a canvas large enough to hold all of it, paper-grey at the
+    edges), and the 2x3 matrix that takes the upright page's points back to the page's; ``(image, None)`` for a
+    page whose skew is under ``MIN_SKEW``. (Grey only: OCR and the regions' ink measure read grey levels.)"""
     from redact.core.images import grey as to_grey
 
     if image.ndim < 2 or min(image.shape[:2]) < 32:
@@ -76,11 +76,9 @@ def upright(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     M = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
     M[0, 2] += (nw - w) / 2
     M[1, 2] += (nh - h) / 2
-    paper = np.percentile(grey[:: max(1, h // 200), :: max(1, w // 200)], 90)
-    border = tuple(int(v) for v in np.median(image.reshape(-1, image.shape[2])[::97], axis=0)) \
-        if image.ndim == 3 else int(paper)
-    turned = cv2.warpAffine(image, M, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                            borderValue=border)
+    paper = int(np.percentile(grey[:: max(1, h // 200), :: max(1, w // 200)], 90))
+    turned = cv2.warpAffine(grey, M, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=paper)
     return turned, cv2.invertAffineTransform(M)
 
 
