@@ -70,7 +70,7 @@ LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'
 FIELD_SCORE = 0.8
 NUMBER_KINDS = frozenset((PHONE, SSN, DATE_OF_BIRTH))
 SHAPED_KINDS = NUMBER_KINDS | {EMAIL}  # kinds whose values have a shape (``_value_ok``) a stray word lacks
-MAX_HELD = 2  # garbled words a number's value may hold between its digits
+MAX_HELD = 2  # garbled words (OCR unsure of them) a number's value may hold between its digits
 MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
 ADDRESS_ROWS = 4
 REREAD_CONF = 50  # a word OCR read with less confidence than this, in a field's value, is read again on its own
@@ -377,16 +377,21 @@ class FieldFinder:
         while start is not None and rows < (ADDRESS_ROWS if multi_row else 1):
             taken, held, prev = [], [], None
             for j in self._row_from(start):
+                prev = prev if prev is not None else page.words[start].box
                 word = page.words[j].text
                 # a box border, or a mark with no letter or digit ("§", "‘"): passed over
                 separator = SEPARATOR_RE.fullmatch(word) is not None or not any(c.isalnum() for c in word)
                 bad = not (separator or _word_ok(kind, word))
+                wb = page.words[j].box
+                if j in self.label_words and j != start and wb[0] < prev[2] - 0.3 * (wb[3] - wb[1]):
+                    continue  # a caption's word stacked over the value's first word, not after it ("No. &")
                 if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
                         or len(taken) >= MAX_WORDS[kind]:
                     break
                 # a number's box OCR garbled into letters ("280 ae chi =I2Z617"): held, and taken if more of the
                 # number follows in the field
-                if bad and not (kind in NUMBER_KINDS and taken and len(held) < MAX_HELD):
+                if bad and not (kind in NUMBER_KINDS and taken and len(held) < MAX_HELD
+                                and page.words[j].conf < REREAD_CONF):  # (OCR unsure of it: "and" is no garble)
                     break
                 h = page.words[j].box[3] - page.words[j].box[1]
                 if not whole_row and page.words[j].box[0] > self.right_limit - 0.3 * h:

