@@ -140,8 +140,8 @@ def _value_ok(kind: str, text: str) -> bool:
         return sum(c.isalnum() for c in text) >= 1  # (an apartment number: "1", OCR's "Q" for 9)
     if kind == EMAIL:
         return "@" in text or re.search(r"\w\.\w", text) is not None
-    if kind == PHONE:
-        return digits >= 6
+    if kind == PHONE:  # (or a comb's first box read clean, the rest garbled: "972 —pl2e")
+        return digits >= 6 or (digits >= 3 and text.split()[0].strip("|[(").isdigit())
     if kind == SSN:
         return digits >= 4
     return digits >= 2
@@ -409,6 +409,10 @@ class FieldFinder:
                 elif not separator:
                     taken += held + [j]
                     held = []
+            # a number's last boxes garbled too ("972 —pl2e mle"): taken up to the field's end, when they may hold
+            # a digit as OCR misreads one
+            if taken and _numeric(page.words[t].text for t in taken):
+                taken += [j for j in held if any(c.isdigit() for c in page.words[j].text.translate(TO_DIGIT))]
             while taken and not any(c.isalnum() for c in page.words[taken[-1]].text):
                 taken.pop()
             value = " ".join(page.words[j].text for j in taken)

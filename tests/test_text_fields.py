@@ -181,6 +181,9 @@ def _form_and_mask(seed):
           (ADDRESS, "33622"), (PERSON, "Nguyen")]),
     # the DD-293's "LAST" caption read "‘AST" (its L lost to the box border): still the caption of "Brennan"
     (28, [(PERSON, "Brennan")]),
+    # a phone whose first box OCR read clean and the other two garbled ("972 —pl2e mle", OCR unsure of both):
+    # the field's value goes whole, to its end
+    (49, [(PHONE, "972"), (PHONE, "728"), (PHONE, "7139")]),
 ])
 def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     """Real tesseract on the filled real forms: values spread over a field's boxes, or captioned in ways OCR
