@@ -25,7 +25,7 @@ def job_options(f):
                      help=f"Detectors: any of {','.join(DETECTORS.names())}. Default: faces for photos and videos, "
                           "names,pii,faces for documents."),
         click.option("--style", default=None, type=click.Choice(FILLS.names()),
-                     help="How regions are removed (default: inpaint, RFR-Net; telea: OpenCV, about 100x faster)."),
+                     help="How regions are removed (default: inpaint, RFR-Net; telea: OpenCV, 10-80x faster)."),
         click.option("--device", default=None, type=click.Choice(["auto", "cpu", "cuda"]),
                      help="Where models run (default auto: CUDA when present)."),
         click.option("--pad", default=None, type=float, help="Pixels added around every region (default 2)."),

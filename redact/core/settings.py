@@ -18,7 +18,7 @@ class Settings:
     # what to find
     detect: tuple[str, ...] | None = None  # None: faces for photos/videos, names+pii+faces for documents
     # how to remove it
-    style: str = "inpaint"  # RFR-Net with the shipped page and photo models (telea: OpenCV, ~100x faster)
+    style: str = "inpaint"  # RFR-Net with the shipped page and photo models (telea: OpenCV, 10-80x faster)
     device: str = "auto"  # auto | cpu | cuda
     pad: float = 2.0  # pixels added around every region's box (text detectors add their own padding)
     # faces
