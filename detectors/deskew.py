@@ -17,7 +17,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from redact.core.images import fit_side
+from redact.core.images import fit_side, grey as to_grey
 from redact.core.regions import Region
 
 MAX_SKEW = 3.0  # degrees either way looked at
@@ -62,8 +62,6 @@ def upright(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The page in grey levels turned upright (on a canvas large enough to hold all of it, paper-grey at the
     edges), and the 2x3 matrix that takes the upright page's points back to the page's; ``(image, None)`` for a
     page whose skew is under ``MIN_SKEW``. (Grey only: OCR and the regions' ink measure read grey levels.)"""
-    from redact.core.images import grey as to_grey
-
     if image.ndim < 2 or min(image.shape[:2]) < 32:
         return image, None
     grey = to_grey(image)

@@ -67,16 +67,22 @@ class Frame:
                    np.array([[sx, 0, -pad * sx], [0, sy, -pad * sy], [0, 0, 1.0]]))
 
 
-def canonical(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """The first canonical correlation of x (n, p) and y (n, q), and the two directions (p,), (q,) that reach
-    it."""
+def _cca(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(M, Cyy, Cxy) of x (n, p) and y (n, q), centred and ridged: M = Cxx^-1 Cxy Cyy^-1 Cyx, whose eigenvalues
+    are the squared canonical correlations."""
     x = x.astype(np.float64) - x.mean(axis=0)
     y = y.astype(np.float64) - y.mean(axis=0)
     n = len(x)
     cxx = x.T @ x + np.eye(x.shape[1]) * (1e-2 * n)  # ridge: a flat patch has no colour direction
     cyy = y.T @ y + np.eye(y.shape[1]) * (1e-6 * n + 1e-9)
     cxy = x.T @ y
-    m = np.linalg.solve(cxx, cxy) @ np.linalg.solve(cyy, cxy.T)
+    return np.linalg.solve(cxx, cxy) @ np.linalg.solve(cyy, cxy.T), cyy, cxy
+
+
+def canonical(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The first canonical correlation of x (n, p) and y (n, q), and the two directions (p,), (q,) that reach
+    it."""
+    m, cyy, cxy = _cca(x, y)
     values, vectors = np.linalg.eig(m)
     i = int(np.argmax(values.real))
     a = vectors[:, i].real
@@ -101,14 +107,8 @@ EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "s
 
 
 def correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """All canonical correlations of x (n, p) and y (n, q), largest first."""
-    x = x.astype(np.float64) - x.mean(axis=0)
-    y = y.astype(np.float64) - y.mean(axis=0)
-    n = len(x)
-    cxx = x.T @ x + np.eye(x.shape[1]) * (1e-2 * n)
-    cyy = y.T @ y + np.eye(y.shape[1]) * (1e-6 * n + 1e-9)
-    cxy = x.T @ y
-    values = np.linalg.eigvals(np.linalg.solve(cxx, cxy) @ np.linalg.solve(cyy, cxy.T)).real
+    """All canonical correlations of x (n, p) and y (n, q), largest first (the same ridge as ``canonical``)."""
+    values = np.linalg.eigvals(_cca(x, y)[0]).real
     return np.sqrt(np.clip(np.sort(values)[::-1], 0.0, 1.0))
 
 

@@ -282,6 +282,17 @@ def test_mixed_folder_good_files_come_out_bad_ones_are_listed_with_reasons(mixed
     assert faces >= 10  # 5 + 4 + 1 + 1 faces in the sample photos
 
 
+def test_a_job_without_a_style_paints_with_the_shipped_rfrnet_models(mixed_run):
+    """The default style is RFR-Net with the shipped weights: every region of the mixed run (photos, a scanned page,
+    a PDF, a video) was filled by `inpaint`, with the page and photo models the loader checked."""
+    from inpaint.rfr_fill import RFRFill
+
+    regions = [r for r in read_records(mixed_run["out"] / "audit.jsonl") if r["type"] in ("region", "track")]
+    assert len(regions) >= 10
+    assert {r["style"] for r in regions} == {"inpaint"}
+    assert {r["model"] for r in regions} == {RFRFill().model_id}
+
+
 def test_report_renders_in_chromium_and_shows_every_file_and_failure(mixed_run, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
