@@ -12,8 +12,12 @@ known area by 81 px per side at the network's input scale (``inpaint.rfrnet.reac
    region plus its margins (a multiple of 16 from ``SMALLEST_TILE``, the training size, up): a word or a small
    face does not pay for a 256 px tile. Scaling down marks a network pixel known only when all its source
    pixels were known, so nothing under the hole leaks in.
-4. All tiles of all regions of all images of the call run in batches, are scaled back and only hole pixels of
-   each tile's core are written. A hole pixel the network did not reach (rounding at tile edges) stays a hole
+4. A region wider than one core is filled in four *waves*, by the parity of each tile's row and column in its
+   region's grid: no two tiles of a wave touch, and each wave sees the fill of the waves before it as known
+   context, so a core continues its neighbours' fill instead of meeting it at a seam (filled side by side from
+   the same context, neighbouring cores disagreed at their border: rectangular seams across a group of faces).
+   Within a wave, all tiles of all regions of all images of the call run in batches, are scaled back and only
+   hole pixels of each tile's core are written. A hole pixel the network did not reach (rounding at tile edges) stays a hole
    for another pass over the partly filled image; after the last pass OpenCV Telea closes what is left, so no
    grey unfilled centre can reach the output.
 5. Pages are finished as every page fill is (``inpaint.page_rules.finish_fill``): each hole's fill takes the tone
@@ -157,21 +161,8 @@ class RFRFill(Fill):
                     plans.extend((idx, p) for p in plan_tiles(hole))
             if not plans:
                 break
-            tiles, known = [], []
-            for idx, p in plans:
-                t, k = p.extract(work[idx], todo[idx])
-                tiles.append(t)
-                known.append(k)
-            outs, reached = [None] * len(plans), [None] * len(plans)
-            for side in {p.size for _, p in plans}:  # one batch shape per tile size
-                idx = [i for i, (_, p) in enumerate(plans) if p.size == side]
-                o, r = self._run(model, [tiles[i] for i in idx], [known[i] for i in idx], domain in TILE_STATISTICS)
-                for i, oi, ri in zip(idx, o, r):
-                    outs[i], reached[i] = oi, ri
-            new_todo = [t.copy() for t in todo]
-            for (idx, p), out, ok in zip(plans, outs, reached):
-                p.paste(work[idx], todo[idx], new_todo[idx], out, ok)
-            todo = new_todo
+            for wave in sorted({p.wave for _, p in plans}):
+                todo = self._fill_wave(model, domain, work, todo, [(i, p) for i, p in plans if p.wave == wave])
         result = []
         for image, mask, img, left in zip(images, masks, work, todo):
             if not mask.any():
@@ -186,12 +177,33 @@ class RFRFill(Fill):
             result.append(composite(image, finish_fill(image, filled, mask.astype(bool), domain), mask))
         return result
 
+    def _fill_wave(self, model, domain: str, work: list[np.ndarray], todo: list[np.ndarray],
+                   plans: list[tuple[int, "TilePlan"]]) -> list[np.ndarray]:
+        """Run the tiles of one wave (none of which touch) and write their fills into ``work``; returns the holes
+        still to fill."""
+        tiles, known = [], []
+        for idx, p in plans:
+            t, k = p.extract(work[idx], todo[idx])
+            tiles.append(t)
+            known.append(k)
+        outs, reached = [None] * len(plans), [None] * len(plans)
+        for side in {p.size for _, p in plans}:  # one batch shape per tile size
+            idx = [i for i, (_, p) in enumerate(plans) if p.size == side]
+            o, r = self._run(model, [tiles[i] for i in idx], [known[i] for i in idx], domain in TILE_STATISTICS)
+            for i, oi, ri in zip(idx, o, r):
+                outs[i], reached[i] = oi, ri
+        new_todo = [t.copy() for t in todo]
+        for (idx, p), out, ok in zip(plans, outs, reached):
+            p.paste(work[idx], todo[idx], new_todo[idx], out, ok)
+        return new_todo
+
 
 class TilePlan:
     """One network tile: the integer source square it is scaled from, and the part of it (the core) it may write."""
 
-    def __init__(self, x0: int, y0: int, full: int, core: tuple[int, int, int, int], size: int = TILE):
-        self.x0, self.y0, self.full, self.size = x0, y0, full, size
+    def __init__(self, x0: int, y0: int, full: int, core: tuple[int, int, int, int], size: int = TILE,
+                 wave: int = 0):
+        self.x0, self.y0, self.full, self.size, self.wave = x0, y0, full, size, wave
         self.scale = size / full
         self.core = core  # x0, y0, x1, y1 in source pixels
 
@@ -264,9 +276,9 @@ def plan_tiles(hole: np.ndarray, tile: int = TILE, context: int = CONTEXT, reach
                 continue
         xs_ = _spans(bx0, bx1, side, margin, full)
         ys_ = _spans(by0, by1, side, margin, full)
-        for ty0, cy0, cy1 in ys_:
-            for tx0, cx0, cx1 in xs_:
-                plans.append(TilePlan(tx0, ty0, full, (cx0, cy0, cx1, cy1), tile))
+        for row, (ty0, cy0, cy1) in enumerate(ys_):
+            for col, (tx0, cx0, cx1) in enumerate(xs_):
+                plans.append(TilePlan(tx0, ty0, full, (cx0, cy0, cx1, cy1), tile, wave=2 * (row % 2) + col % 2))
     return plans
 
 

@@ -373,6 +373,26 @@ def test_a_small_hole_gets_a_small_tile():
     assert plan.x0 <= x0 - CONTEXT and plan.x0 + plan.full >= x1 + CONTEXT
 
 
+def test_a_hole_wider_than_a_tile_shows_no_seam_where_its_tiles_meet():
+    """The group photo's five face boxes make one hole three tiles wide. It is filled in waves, each tile continuing
+    the fill of the tiles beside it; filled side by side from the same context, neighbouring tiles met at a step of
+    35 and 50 grey levels (summed over RGB) across their borders, against 3 between neighbouring hole pixels."""
+    from inpaint.rfr_fill import RFRFill, plan_tiles
+
+    img = load_rgb(SAMPLES / "photos" / "pyfeat_multi_face_5faces.jpg")
+    hole = np.zeros(img.shape[:2], bool)
+    for x0, y0, x1, y1 in [(413, 179, 542, 336), (656, 237, 816, 456), (286, 187, 441, 396), (186, 20, 335, 210),
+                           (501, 261, 659, 472)]:  # MTCNN's boxes with the job's margin
+        hole[y0:y1, x0:x1] = True
+    borders = sorted({p.core[0] for p in plan_tiles(hole)} - {186})
+    assert len(borders) == 2  # three tiles across
+    out = RFRFill("cpu").fill([img], [hole], "photo")[0].astype(float)
+    step = np.abs(out[:, 1:] - out[:, :-1]).sum(-1)
+    inside = hole[:, 1:] & hole[:, :-1]
+    for x in borders:
+        assert step[:, x - 1][inside[:, x - 1]].mean() < 4 * step[inside].mean()  # one fill wave: 12x and 16x
+
+
 def test_batchnorm_recalibration_averages_fresh_batches_and_restores_the_layers():
     from inpaint.train import PhotoSource, batches, recalibrate_batchnorm
 
