@@ -17,7 +17,8 @@ camera shift (``pipelines.camera``), links against boxes carried by it, and the 
 not detected follow it. A track whose first (last) detection touches the frame's border is a face entering
 (leaving) the frame, cut by the border where the detector no longer finds it: it is masked on the frames
 before (after) it for as long as its box, carried by the camera and its own motion, is still inside the frame
-(at most ``max_gap`` frames more).
+(at most ``border`` frames: a large face entering slowly is cut by the border for a second or more before the
+detector finds it).
 
 Each kind of region may have its own ``TrackRule`` (gap, pre, post, link distance, confirmation): logos in
 videos are detected on keyframes only, so their tracks bridge the frames between keyframes and reach out to
@@ -69,6 +70,14 @@ class TrackRule:
     max_gap: int  # frames a track may go undetected and still be masked (and linked across)
     pre: int  # frames masked before a track's first detection
     post: int  # and after its last
+    # frames a track that starts (ends) at the frame's border is masked before (after) its detections while its
+    # carried box is inside the frame; at least max_gap
+    border: int = 0
+
+    @property
+    def reach(self) -> int:
+        """Frames before the first (after the last) detection a track may be masked on."""
+        return max(self.max_gap, self.border)
     max_centre_shift: float = 0.75  # link distance, in box sizes, when the boxes do not overlap
     # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
     confirm_score: float = 0.9
@@ -134,13 +143,13 @@ class Tracker:
 
     def __init__(self, max_gap: int = 12, pre: int = 4, post: int = 4, min_iou: float = 0.2,
                  max_centre_shift: float = 0.75, motion_growth: float = 1.0, confirm_score: float = 0.9,
-                 rules: dict[str, TrackRule] | None = None):
-        self.default_rule = TrackRule(max_gap, pre, post, max_centre_shift, confirm_score)
+                 rules: dict[str, TrackRule] | None = None, border: int = 0):
+        self.default_rule = TrackRule(max_gap, pre, post, border, max_centre_shift, confirm_score)
         self.rules = dict(rules or {})
         self.min_iou = min_iou
         self.motion_growth = motion_growth  # pixels of growth per pixel/frame of speed
         # enough to know a track's second detection before its first frame, for every kind
-        self.lookahead = max(r.pre + r.max_gap + 2 for r in [self.default_rule, *self.rules.values()])
+        self.lookahead = max(r.pre + r.reach + 2 for r in [self.default_rule, *self.rules.values()])
         self.tracks: list[Track] = []  # tracks that may still cover a frame not yet handed out
         self.records: list[dict] = []  # audit records of tracks that are complete
         self.seen = -1  # last frame given to update()
@@ -197,13 +206,13 @@ class Tracker:
         or None outside the track's masked span."""
         if f in t.hits:
             return t.hits[f].box, 0
-        if t.first - t.rule.pre - t.rule.max_gap <= f < t.first:
+        if t.first - t.rule.pre - t.rule.reach <= f < t.first:
             vx, vy = self._start_velocity(t)
             box = shifted(t.moved(t.hits[t.first].box, t.first, f), vx * (f - t.first), vy * (f - t.first))
             if f >= t.first - t.rule.pre or (self._at_border(t.hits[t.first].box) and self._inside(box)):
                 return box, t.first - f
             return None
-        if t.last < f <= t.last + t.rule.post + t.rule.max_gap:
+        if t.last < f <= t.last + t.rule.post + t.rule.reach:
             box = t.predicted(f)
             if f <= t.last + t.rule.post or (self._at_border(t.hits[t.last].box) and self._inside(box)):
                 return box, f - t.last
@@ -283,7 +292,7 @@ class Tracker:
         """Drop what no later frame needs: finished tracks become audit records, old hits are pruned."""
         keep = []
         for t in self.tracks:
-            if t.last + t.rule.post + t.rule.max_gap < f and self.seen - t.last > t.rule.max_gap + 1:
+            if t.last + t.rule.post + t.rule.reach < f and self.seen - t.last > t.rule.max_gap + 1:
                 if self._confirmed(t):
                     self.records.append(t.record(max(0, t.first - t.rule.pre), t.last + t.rule.post))
                 continue

@@ -53,6 +53,9 @@ DETECT_WORKERS = 4  # at most this many batches detected at once on the CPU (one
 QUEUE_FRAMES = 16  # frames each queue may hold
 GAP_SECONDS = 0.4  # a track is masked (and linked) through detector misses this long
 EDGE_SECONDS = 0.15  # and this long before its first and after its last detection
+BORDER_SECONDS = 1.2  # a face cut by the frame's border, entering or leaving, is masked up to this long before its
+# first (after its last) detection while its box, carried by the camera, is inside the frame; the frames of this
+# span are held in memory before they are written
 X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
 MP4_AUDIO = {"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"}  # audio the MP4 muxer takes as is
 END = None
@@ -347,11 +350,12 @@ def make_tracker(settings, fps: float) -> Tracker:
     """The video's tracker: faces (and text) bridge detector misses of ``GAP_SECONDS``; logos, found on keyframes
     only, bridge two keyframe intervals and are masked one interval before and after (see the module doc)."""
     gap, edge = max(2, round(GAP_SECONDS * fps)), max(2, round(EDGE_SECONDS * fps))
+    border = max(gap, round(BORDER_SECONDS * fps))
     k = logo_keyframe_step(settings, fps)
     # linking reaches a keyframe interval's motion; a verified logo on one keyframe is masked (it stands for k frames)
     logo = TrackRule(max_gap=max(gap, 2 * k), pre=max(edge, k - 1), post=max(edge, k - 1),
                      max_centre_shift=1.5 * k, confirm_score=0.0)
-    return Tracker(max_gap=gap, pre=edge, post=edge, rules={LOGO: logo})
+    return Tracker(max_gap=gap, pre=edge, post=edge, border=border, rules={LOGO: logo})
 
 
 @contextmanager

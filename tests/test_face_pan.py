@@ -87,3 +87,18 @@ def test_a_face_leaving_and_entering_with_the_camera_stays_masked():
     # without the frame's size the tracker cannot tell a face at the border: only `post` frames after it
     plain = _run(Tracker(max_gap=10, pre=3, post=3), dets, 40, (-8.0, 0.0), None)
     assert not plain[12] and masks[12]
+
+
+def test_a_large_face_entering_slowly_is_masked_from_its_first_frame_in_view():
+    """A slow pan (2 px a frame) brings a 200 px face in by the right border: it is inside from frame 11, but the
+    detector first finds it on frame 40, with 60 px of it in view. The track reaches back along the camera's
+    motion for ``border`` frames (the video job's BORDER_SECONDS): every frame from 11 on is masked. Reaching back
+    only the gap's 10 frames, as before, frames 11-26 showed the face's edge (the bench's pans left 25 such
+    instances on the tuning photos)."""
+    entering = {i: 400 - 2 * (i - 10) for i in range(10, 80)}  # x of the face's left edge
+    dets = {i: [_face(i, entering[i], size=200.0)] for i in range(40, 80)}
+    masks = _run(Tracker(max_gap=10, pre=3, post=3, border=30), dets, 80, (-2.0, 0.0), (400, 300))
+    for i in range(11, 80):
+        assert any(r.box[0] <= entering[i] + 1 and r.box[2] >= 400 for r in masks[i]), i
+    short = _run(Tracker(max_gap=10, pre=3, post=3), dets, 80, (-2.0, 0.0), (400, 300))
+    assert not short[20] and not short[26] and short[27]
