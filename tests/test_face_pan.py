@@ -33,7 +33,7 @@ def group_pan():
 def test_every_face_instance_of_a_pan_is_filled(group_pan, tmp_path):
     cut = sum(1 for boxes, image in zip(group_pan.boxes, group_pan.frames) for b in boxes
               if b[0] <= 0 or b[1] <= 0 or b[2] >= image.shape[1] or b[3] >= image.shape[0])
-    assert sum(map(len, group_pan.boxes)) == 184 and cut >= 30  # many instances are cut by the border
+    assert sum(map(len, group_pan.boxes)) == 182 and cut >= 30  # many instances are cut by the border
     src, dst = tmp_path / "pan.mp4", tmp_path / "out.mp4"
     write_clip(src, group_pan.frames)
     job = Job(Settings(device="cpu", style="box"), tmp_path / "audit.jsonl", Console(), "video")
@@ -102,3 +102,25 @@ def test_a_large_face_entering_slowly_is_masked_from_its_first_frame_in_view():
         assert any(r.box[0] <= entering[i] + 1 and r.box[2] >= 400 for r in masks[i]), i
     short = _run(Tracker(max_gap=10, pre=3, post=3), dets, 80, (-2.0, 0.0), (400, 300))
     assert not short[20] and not short[26] and short[27]
+
+
+@pytest.mark.parametrize("visible, least", [(0.4, 3), (0.5, 4)])
+def test_a_face_cut_by_the_border_is_found(visible, least):
+    """The group photo cropped through each face so only part of its width is left, at the left border: MTCNN alone
+    found 1 of these 20 cuts (30-60 % visible); detected with a mirrored border, 17. Mirror images of the whole
+    faces near the border are not reported."""
+    from detectors.faces import FaceDetector
+
+    photo = load_rgb(shared("faces/pyfeat_multi_face_5faces.jpg"))
+    detector = FaceDetector()
+    whole = detector.faces([photo])[0]
+    assert len(whole) == 5
+    found = 0
+    for f in whole:
+        x0, y0, x1, y1 = f.box
+        cut = int(x0 + (x1 - x0) * (1 - visible))
+        faces = detector.faces([np.ascontiguousarray(photo[:, cut:])])[0]
+        assert all(g.box[0] >= 0 and g.box[2] <= photo.shape[1] - cut for g in faces)
+        found += any(g.box[0] < 5 and abs(g.box[1] - y0) < 0.3 * (x1 - x0) for g in faces)
+        assert len(faces) <= 5  # the cut one and those right of it, no mirror images
+    assert found >= least  # of 5; without the mirrored border: 0 and 0
