@@ -4,11 +4,12 @@ redacted by the video job (box fill), and every face instance on every frame che
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_face_pan.py --split held-out [--seeds 0 1] [--frames 150]
 
 A pan (``tests/face_pan.py``): the photo is enlarged (its faces 40 px tall or more, none taller than 45% of the
-window, the window about half the photo's width), and a 960x540 window moves evenly from one random point of it to another over ``--frames`` frames,
-encoded with H.264 at 25 fps. The ground truth is MTCNN's boxes on the photo, found once at full size, enlarged
-with it and carried into each frame by the window's offset (faces MTCNN is at least 0.95 sure of: under that, red-and-white
-chairs and sleeves were among them); an instance counts on a frame when 20% of its box is inside
-the frame (entering, leaving and cut faces included) and is *removed* when 95% of its visible box is filled.
+window, the window about half the photo's width), and a 960x540 window moves evenly from one random point of it
+to another over ``--frames`` frames, encoded with H.264 at 25 fps. The ground truth is MTCNN's boxes on the
+photo, found once at full size, enlarged with it and carried into each frame by the window's offset (faces MTCNN
+is at least 0.95 sure of: under that, red-and-white chairs and sleeves were among them); an instance counts on a
+frame when 20% of its box is inside the frame (entering, leaving and cut faces included) and is *removed* when
+95% of its visible box is filled.
 
 Photos are split: ``tuning`` are the two the tracker's border handling was built on (the five-face photo of the
 test and the orchestra); ``held-out`` are the other group photos, not looked at while building it. Each seed draws
@@ -107,8 +108,10 @@ def main() -> None:
                 cut = sum(1 for boxes in clip.boxes for b in boxes
                           if b[0] <= 0 or b[1] <= 0 or b[2] >= WINDOW[0] or b[3] >= WINDOW[1])
                 cut_bad = sum(1 for _, b, _ in bad if b[0] <= 0 or b[1] <= 0 or b[2] >= WINDOW[0] or b[3] >= WINDOW[1])
-                total, missed, cut_total, cut_missed = total + n, missed + len(bad), cut_total + cut, cut_missed + cut_bad
-                print(f"{name:32s} {seed:4d} {k:6.2f} {n_faces:5d} {n:9d} {cut:4d} {len(bad):12d} {cut_bad:5d} {dt:8.2f}", flush=True)
+                total, missed = total + n, missed + len(bad)
+                cut_total, cut_missed = cut_total + cut, cut_missed + cut_bad
+                print(f"{name:32s} {seed:4d} {k:6.2f} {n_faces:5d} {n:9d} {cut:4d} {len(bad):12d} {cut_bad:5d} "
+                      f"{dt:8.2f}", flush=True)
                 for frame, box, share in bad:
                     print(f"    frame {frame}: box {tuple(round(v) for v in box)} {share:.0%} filled")
     print(f"{args.split}, seeds {args.seeds}: {missed} of {total} face instances not removed, {cut_missed} of them cut "

@@ -1,13 +1,14 @@
 """Video redaction speed and leaks, ours next to deface 1.5.0, measured in the same run on the same clips.
 
-    .venv/bin/python benchmarks/bench_video.py [--repeat 2] [--deface-venv /tmp/deface-venv] [--stages]
+    .venv/bin/python benchmarks/bench_video.py [--repeat 2] [--deface-venv /tmp/deface-venv] [--stages] [--style telea]
 
 Clips (640x360, real): pyfeat_single_face.mp4 as it is, and pyfeat_face_noface.mov (HEVC 960x540, the face
 leaves mid-clip) scaled to 640x360. Both tools run on the CPU with their models loaded before the clock starts
-(deface in its own venv, created here on first use with `pip install deface==1.5.0`; it is not a dependency
-of this project); each figure is the best of ``--repeat`` runs, the two tools taking turns, decode to encoded
-MP4 inclusive. The leak check is tests/leak_check.py (MTCNN on the input and on the output; see there), the
-same for both tools.
+(deface in its own venv, created here on first use with `pip install deface==1.5.0`; it is not a dependency of
+this project); ours fills with ``--style`` (default telea: the cheap fill, so the figures compare detection and
+the pipeline; the job's default, inpaint, costs far more, see ``bench_fills.py``); each figure is the best of
+``--repeat`` runs, the two tools taking turns, decode to encoded MP4 inclusive. The leak check is
+tests/leak_check.py (MTCNN on the input and on the output; see there), the same for both tools.
 ``--stages`` also prints where our pipeline spends its CPU time: milliseconds per frame in each stage, as the
 CPU time of the threads running it (so other load on the machine does not count).
 
@@ -238,6 +239,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--deface-venv", type=Path, default=Path("/tmp/deface-venv"))
+    ap.add_argument("--style", default="telea", help="our fill (default telea, the cheap one; inpaint costs most)")
     ap.add_argument("--stages", action="store_true", help="also print our CPU time per frame in each stage")
     ap.add_argument("--logos", action="store_true", help="measure logo removal (keyframes against every frame)")
     ap.add_argument("--seconds", type=float, default=2.0, help="--logos: length of the 1080p clip")
@@ -256,7 +258,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_video_"))
     clips = [VIDEOS / "pyfeat_single_face.mp4",
              scaled_copy(VIDEOS / "pyfeat_face_noface.mov", work / "pyfeat_face_noface_640x360.mp4", 640, 360)]
-    settings = Settings(device="cpu")
+    settings = Settings(device="cpu", style=args.style)
     job = Job(settings, work / "audit.jsonl", Console(verbose=False), "bench")
     job.start()
     job.redactor.detector("faces")  # models loaded before the clock starts, as for deface
