@@ -103,25 +103,26 @@ class Presidio:
         return mask
 
 
-def score(pages, masks, label: str, show_misses: int) -> None:
+def score(pages, masks, label: str, show_misses: int, seeds=None) -> None:
     found, total = defaultdict(int), defaultdict(int)
     kept = touched = 0
     misses = []
-    for page, mask in zip(pages, masks):
+    for n, (page, mask) in enumerate(zip(pages, masks)):
+        where = f"seed {seeds[n]} " if seeds else ""
         for k, item in enumerate(page.items):
             total[item.kind] += 1
             ink = page.item_mask(k)
             if mask[ink].all():
                 found[item.kind] += 1
             else:
-                misses.append(f"{page.kind}/{page.dpi}/{page.font}: {item.kind} {item.text!r} "
+                misses.append(f"{where}{page.kind}/{page.dpi}/{page.font}: {item.kind} {item.text!r} "
                               f"({mask[ink].mean():.0%} of its ink masked)")
         masked_ids = set(np.unique(page.word_ink[mask]).tolist())
         for j, word in enumerate(page.words):
             if not word.pii and any(c.isalnum() for c in word.text):
                 if (j + 1) in masked_ids:
                     touched += 1
-                    misses.append(f"{page.kind}/{page.dpi}: over-redacted {word.text!r}")
+                    misses.append(f"{where}{page.kind}/{page.dpi}: over-redacted {word.text!r}")
                 else:
                     kept += 1
     all_found, all_total = sum(found.values()), sum(total.values())
@@ -177,7 +178,7 @@ def main() -> None:
         n = len(pages)
         print(f"\ngenerator {gen}: {n} pages ({', '.join(sorted({p.kind for p in pages}))})")
         masks = [build_mask(r, p.image.shape[0], p.image.shape[1], settings.pad) for p, r in zip(pages, regions)]
-        score(pages, masks, "redact", args.misses)
+        score(pages, masks, "redact", args.misses, seeds)
         if not args.no_timing:
             t_tess = (t_before + t_after) / 2
             print(f"    s/page: redact {t_pipe / n:.2f}, tesseract alone {t_tess / n:.2f} "
