@@ -8,7 +8,8 @@
   "Via Garibaldi, 12", "ul. Marszalkowska 12/4", "Jalan Ampang");
 - postcode lines in each country's shape ("75011 Paris", "1015 CJ Amsterdam", "00-950 Warszawa", "1250-096 Lisboa",
   "114 55 Stockholm", "Montreal QC H2X 1Y4", "Fitzroy VIC 3065", "Co. Dublin D02 X285": an Eircode), taken when
-  they stand on a short line of their own next to a street line or under one;
+  they stand on a short line of their own next to a street line or under one, or under a house line (a house
+  or flat number and a capitalised word: "Unit 25, 24 Esplanade", a street of a type no list holds);
 - the whole block: the short lines of an address block (left-aligned, one under another) around a street or
   postcode line, a country name closing it included, so that a flat number or a town OCR garbled goes too.
 """
@@ -46,6 +47,7 @@ POSTCODE_LINE_RE = re.compile(
 POSTCODE_TOKEN_RE = re.compile(r"\b(?:\d{4,5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ ]\d{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
                                r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[AC-FHKNPRTV-Y]\d{2}[ ]?[AC-FHKNPRTV-Y0-9]{4})\b")
 MONEY_RE = re.compile(r"\d[.,]\d{2}\b|[$€£]")
+HOUSE_LINE_RE = re.compile(r"\d{1,6}[A-Za-z]?[.,]?[ ]+[A-Z][A-Za-z'-]+")  # "1876 Birch ..." (a house number)
 UNIT_LINE_RE = re.compile(r"(?i:flat|apt\.?|apartment|unit|suite|building|bldg\.?|floor|level|c/o|no\.)[ ]*\d")
 COUNTRIES = frozenset("""usa us united states canada uk united kingdom ireland eire australia france deutschland germany
 netherlands nederland belgium belgique belgie spain espana italy italia portugal poland polska sweden sverige norway
@@ -85,12 +87,27 @@ def find_addresses(page: PageText, known: list[Span] = ()) -> list[Span]:
     lines = _lines(page)
     street_lines = {k for k, (a, b) in enumerate(lines) if any(a <= s.start < b for s in out + list(known))}
     post_lines = {k for k, (a, b) in enumerate(lines) if POSTCODE_LINE_RE.match(text[a:b].strip())}
-    anchors = street_lines | {k for k in post_lines if {k - 1, k - 2, k + 1} & street_lines}
+    # a postcode line under a house line ("Unit 25, 24 Esplanade" / "Fremantle WA 6436"): a street of any type
+    houses = {k - 1 for k in post_lines if k > 0 and _house_above(page, lines, k)}
+    anchors = street_lines | houses | {k for k in post_lines if {k - 1, k - 2, k + 1} & (street_lines | houses)}
     for k in sorted(anchors):
         a, b = lines[k]
         out.append(Span(a, b, ADDRESS, 0.8))
         out += _block(page, lines, k)
     return out
+
+
+def _house_above(page: PageText, lines, k: int) -> bool:
+    """Whether the line just above line ``k`` is a house line (a house number or a flat's, then a capitalised
+    word: a street whatever its type) of a few words, aligned with it as the lines of one address block are."""
+    a, b = lines[k - 1]
+    line = page.text[a:b].strip()
+    if not (HOUSE_LINE_RE.match(line) or UNIT_LINE_RE.match(line)) or len(line.split()) > 6 or ":" in line:
+        return False
+    x, top, bottom = _left(page, lines[k][0])
+    ax, atop, abottom = _left(page, a)
+    height = max(1.0, bottom - top)
+    return abs(ax - x) <= 1.0 * height and -0.5 * height <= top - abottom <= 1.0 * height
 
 
 def _block(page: PageText, lines, k: int) -> list[Span]:
