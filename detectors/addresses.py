@@ -86,7 +86,8 @@ def find_addresses(page: PageText, known: list[Span] = ()) -> list[Span]:
     out = [s for s in out if len(text[s.start:s.end].split()) >= 2]
     lines = _lines(page)
     street_lines = {k for k, (a, b) in enumerate(lines) if any(a <= s.start < b for s in out + list(known))}
-    post_lines = {k for k, (a, b) in enumerate(lines) if POSTCODE_LINE_RE.match(text[a:b].strip())}
+    # (in the digits view: a postcode OCR read with a letter for a digit, "Q8159 Torino TO")
+    post_lines = {k for k, (a, b) in enumerate(lines) if POSTCODE_LINE_RE.match(page.digits[a:b].strip())}
     # a postcode line under a house line ("Unit 25, 24 Esplanade" / "Fremantle WA 6436"): a street of any type
     houses = {k - 1 for k in post_lines if k > 0 and _house_above(page, lines, k)}
     anchors = street_lines | houses | {k for k in post_lines if {k - 1, k - 2, k + 1} & (street_lines | houses)}
@@ -131,7 +132,7 @@ def _block(page: PageText, lines, k: int) -> list[Span]:
                 break
             if step == -1 and not UNIT_LINE_RE.match(line.strip()):
                 break  # above a street line only a flat's or building's line ("Flat 3", "Apt 5, ..."): not a name
-            if step == 1 and not (_country_line(line) or POSTCODE_LINE_RE.match(line.strip())
+            if step == 1 and not (_country_line(line) or POSTCODE_LINE_RE.match(page.digits[a:b].strip())
                                   or (POSTCODE_TOKEN_RE.search(line) and not MONEY_RE.search(line))):
                 break  # under it: a postcode line or the country ("Total 1,262.35" is none)
             out.append(Span(a, b, ADDRESS, 0.7))

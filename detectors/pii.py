@@ -397,11 +397,11 @@ def _phones(page: PageText) -> list[Span]:
             if 7 <= sum(c.isdigit() or c in "Il|OSBG" for p in parts for c in text[p.start:p.end]) <= 15:
                 out += parts
     for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits, or
-        spans = _cell_spans(page, cell, PHONE, 0.8)  # one OCR garbled ("ool Bal jis} 2G.)", all of it unsure)
-        value = "".join(text[s.start:s.end] for s in spans)
+        spans = _cell_spans(page, cell, PHONE, 0.8)  # one OCR garbled ("ool Bal jis} 2G.)", all of it unsure, as
+        value = "".join(text[s.start:s.end] for s in spans)  # long as a phone number)
         if len(cell) <= 7 and (7 <= sum(c.isdigit() for c in value) <= 20
                                and sum(c.isdigit() for c in value) > sum(c.isalpha() for c in value)
-                               or page.unsure(cell)):
+                               or page.unsure(cell) and 7 <= sum(c.isalnum() for c in value) <= 20):
             out += spans
     return out
 

@@ -69,6 +69,9 @@ def test_a_value_under_its_caption_ends_at_the_next_column():
     ["Vesterbrogade 45, 2. tv.", "1620 Kobenhavn V"], ["Mannerheimintie 12 B 7", "00100 Helsinki"],
     ["14 Clontarf Road", "Co. Dublin D03 X285"], ["221 Bloor St W", "Toronto ON M5S 1T8"],
     ["7/12 Parramatta Rd", "Glebe NSW 2037"], ["Flat 3, 18 Wellington Terrace", "Cardiff", "CF10 1AA"],
+    # a street of a type no list holds, known by its house line over a postcode line
+    ["Unit 25, 24 Esplanade", "Fremantle WA 6436", "Australia"], ["8 Kingfisher Rise", "Bendigo VIC 3550"],
+    ["Corso Vittorio Emanuele II, 80", "Q8159 Torino TO", "Italy."],  # OCR's Q for the postcode's 0
 ])
 def test_addresses_of_many_countries(detector, lines):
     spans = found(detector, ["Please send the papers to the address below.", *lines, "Thank you for your help."])
@@ -84,6 +87,21 @@ def test_garbled_honorifics_and_particle_surnames(detector):
     for name in ("De Long", "van der Berg", "O'Donoghue"):
         assert covered(spans, PERSON, name), (name, spans)
     assert not any("series" in t or t == "5" for _, t in spans), spans
+
+
+def test_what_stands_before_a_name_goes_with_it(detector):
+    """Honorifics of other languages, initials and particles before a name belong to it: "Dhr. de Jong",
+    "A. A. binti Ismail", "Dear de Vries,", "T. 0. Lefebvre" (OCR's 0 for an initial O). An honorific that is also
+    a word ("Pan") takes no common word after it."""
+    spans = found(detector, ["Our visitor Dhr. de Jong will arrive on Tuesday", "Dear de Vries,",
+                             "Dr binti Ismail", "Yours sincerely,", "A. A. binti Ismail", "Practice Manager",
+                             "From: T. 0. Lefebvre", "The guest, Pani Kaminska, arrives at noon.",
+                             "Sig.ra Esposito signed the lease.", "Torsten 0. Schneider"])
+    for name in ("Dhr. de Jong", "de Vries,", "Dr binti Ismail", "A. A. binti Ismail", "T. 0. Lefebvre",
+                 "Pani Kaminska,", "Sig.ra Esposito", "Torsten 0. Schneider"):
+        assert covered(spans, PERSON, name), (name, spans)
+    spans = found(detector, ["The Pan Am archive opens in May.", "We do Reports on Friday."])
+    assert not any(k == PERSON for k, _ in spans), spans
 
 
 def test_given_name_data_finds_people_ner_misses(detector):
