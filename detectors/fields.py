@@ -169,7 +169,7 @@ class FieldFinder:
         page, out = self.page, []
         taken = {i for _, a, b in self.labels for i in page.words_in(a, b)}
         for i, w in enumerate(page.words):
-            word = w.text.strip(".:;").lower()
+            word = w.text.strip(".:;'’‘").lower()  # (a quote OCR added: "ciy’")
             a = page.line_of(page.word_start[i])[0]
             if i in taken or len(word) < 3 or LABEL_NOISE_RE.sub("", page.text[a:page.word_start[i]]):
                 continue
