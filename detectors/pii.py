@@ -85,9 +85,10 @@ DATE_RE = re.compile(
 STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|way|terrace|ter"
                 r"|close|crescent|cres|parkway|pkwy|circle|cir|highway|hwy|square|sq|row|mews|gardens|grove|hill"
                 r"|trail|trl|alley|walk|loop|path|pike")
+# the street type capitalised, as an address writes it ("4 Elm Close"; "Room 4. The library will close" is prose)
 STREET_RE = re.compile(
     r"\b\d{1,6}[A-Za-z]?(?:-\d{1,4})?[.,]?[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Za-z][A-Za-z.'-]*[ ]+){0,4}"
-    rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
+    rf"(?=(?-i:[A-Z]))(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
 CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*:?(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\.?\s*[A-Z]{2}\.?(?:,?\s+\.?|-)"
