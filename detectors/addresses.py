@@ -93,9 +93,22 @@ def find_addresses(page: PageText, known: list[Span] = ()) -> list[Span]:
     anchors = street_lines | houses | {k for k in post_lines if {k - 1, k - 2, k + 1} & (street_lines | houses)}
     for k in sorted(anchors):
         a, b = lines[k]
-        out.append(Span(a, b, ADDRESS, 0.8))
+        out.append(Span(_past_caption(text, a, b), b, ADDRESS, 0.8))
         out += _block(page, lines, k)
     return out
+
+
+def _past_caption(text: str, a: int, b: int) -> int:
+    """Where the address on the line [a, b) starts: past a form's caption before it on the line ("STREET 227 Old
+    Mill Lane", "Address: 12 Rue Royale"), a caption being in capitals or ending in a colon."""
+    from detectors.fields import LABEL_RES  # (fields' captions, the one list of them)
+
+    m = LABEL_RES[ADDRESS].match(text, a, b)
+    if m and (m.group(1).isupper() or text[m.end():m.end() + 1] == ":"):
+        rest = re.match(r"[:.\s]*", text[m.end():b])
+        if m.end() + rest.end() < b:
+            return m.end() + rest.end()
+    return a
 
 
 def _house_above(page: PageText, lines, k: int) -> bool:

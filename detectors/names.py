@@ -80,8 +80,10 @@ NAME_PREFIX_RE = re.compile(rf"(?:{HONORIFICS}|{OTHER_HONORIFICS})\.?|[A-Z]\.|(?
 INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"  # J. Smith, J.R. Smith
                          r"|\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?,[ ](?:[A-Z]\.[ ]?){1,3}")  # Smith, J.
 
-# Capitalised words that head a form value but are not names (kept out of rule matches and name propagation).
+# Capitalised words that head a form value but are not names (kept out of rule matches and name propagation): a
+# name field's part captions (LAST, FIRST, MIDDLE) too.
 NOT_NAMES = frozenset("""
+last first middle
 the a an and or of for to in on at by with from as is are was be this that these those it its our your their my
 his her we you they he she i n/a na none yes no date dob sex male female address street road city state zip
 country phone tel email mail fax mobile box signature signed name names patient employee customer client invoice
@@ -239,6 +241,8 @@ class NameFinder:
                     brands.update(fold(_strip(w)) for w in ent.text.split())
         self._brands = brands  # (for the rules after NER: "Linn Electronics" is no "Linn" of a person)
         for a, b in entities:
+            if _abbreviated(text, a, b):
+                continue  # "Operation Freedom Sentinel (OFS)": a named thing the text abbreviates, not a person
             for span in _name_span(text, a, b, 0.85):
                 line_start, line_end = page.line_of(span.start)
                 words = text[span.start:span.end].split()
@@ -419,6 +423,15 @@ doctor witness signatory beneficiary representative agent""".split())
 FOLDED_NAME_HEADERS = frozenset(fold(h) for h in NAME_HEADERS)  # headers as OCR'd words are compared: folded
 FOLDED_NOT_NAME_HEADERS = frozenset(fold(h) for h in NOT_NAME_HEADERS)
 CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;:]?$")  # "Matthew:": OCR's stray colon
+
+
+def _abbreviated(text: str, start: int, end: int) -> bool:
+    """Whether the text gives the words at [start, end) an acronym in brackets right after them, of their initials
+    ("Freedom Sentinel (OFS)", "New Dawn (OND)"): an operation, a programme or an organisation; people are not
+    written so."""
+    m = re.match(r"[ ]*\(([A-Z]{2,8})\)", text[end:end + 12])
+    initials = "".join(w[0] for w in text[start:end].split() if w[:1].isupper())
+    return m is not None and len(initials) >= 2 and m.group(1).endswith(initials)
 
 
 def _capitalised(text: str) -> bool:

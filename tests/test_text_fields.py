@@ -248,6 +248,26 @@ def test_names_phones_and_addresses_on_pages_of_the_second_generator(seed, wante
     assert not missed, missed
 
 
+def test_printed_words_of_a_form_are_not_its_values(detector):
+    """A named operation the text abbreviates in brackets is no person ("Operation Freedom Sentinel (OFS)"); a
+    name field's part caption is not part of the name ("LAST  Whitaker"); a street caption in capitals is not part of
+    the street ("STREET  227 Old Mill Lane")."""
+    spans = found(detector, ["[ ] Operation Freedom Sentinel (OFS) (01/01/2015 - )",
+                             "[ ] Operation New Dawn (OND) (09/01/2010 - 12/15/2011)", "LAST Whitaker",
+                             "STREET 227 Old Mill Lane Apt 3", "Duluth, MN 55802", "The letter went to Mr Okafor."])
+    people = " ".join(t for k, t in spans if k == PERSON).split()
+    assert "Whitaker" in people and "Okafor" in people, spans
+    assert not {"Freedom", "Sentinel", "New", "Dawn", "LAST"} & set(people), spans
+    assert covered(spans, ADDRESS, "227 Old Mill Lane Apt 3"), spans
+    assert not any("STREET" in t for k, t in spans if k == ADDRESS), spans
+    # on the real DD-293 filled in and scanned (tuning seed 76): its printed operation names and captions stay
+    page, mask = _form_and_mask(76)
+    printed = [j for j, w in enumerate(page.words) if not w.pii and w.text in ("Freedom", "Sentinel", "Dawn", "LAST",
+                                                                              "STREET")]
+    assert len(printed) >= 5
+    assert not [page.words[j].text for j in printed if mask[page.word_mask(j)].any()]
+
+
 def test_a_region_in_a_form_box_does_not_reach_the_next_line():
     """Real tesseract on the filled 21-0966 form: a name typed over a comb's light grey boxes is removed, and its
     region is grown to its letters' ink, not to the box's walls, so the caption under the box is untouched."""
