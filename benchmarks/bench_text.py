@@ -15,7 +15,7 @@ held out and run once (at commit fcfb261); one change came after, so seeds 200-2
 once on the final code; 300-311 a third, run once after the forms work (split and boxed fields); 400-411 a fourth,
 run once after the form rules and captions work (next to the code before it); 500-511 a fifth, run once after the
 second OCR pass on weak field words (next to the code before it); 600-611 a sixth, run once after the deskew
-and comb-field work.
+and comb-field work; 700-711 a seventh (tuning on 60-99), run once after the name-prefix work (i19-s11).
 docs/text-bench.md reports them.
 
 Each page goes through the real Redactor (--detect names,pii) as a document of its own. A ground-truth item counts
@@ -57,6 +57,7 @@ DOCS = ROOT.parent / "shared" / "data" / "docs"
 # the rules, captions and letter-spacing work (i19-s9)
 HELD_OUT = set(range(100, 120)) | set(range(200, 220)) | set(range(300, 312)) | set(range(400, 412)) | set(range(500, 512))
 HELD_OUT |= set(range(600, 612))  # after the deskew and comb-field work (i19-s10)
+HELD_OUT |= set(range(700, 712))  # after the name prefixes, garbled cells and printed-words work (i19-s11)
 
 
 def make_page(gen: str, seed: int):
@@ -103,25 +104,26 @@ class Presidio:
         return mask
 
 
-def score(pages, masks, label: str, show_misses: int) -> None:
+def score(pages, masks, label: str, show_misses: int, seeds=None) -> None:
     found, total = defaultdict(int), defaultdict(int)
     kept = touched = 0
     misses = []
-    for page, mask in zip(pages, masks):
+    for n, (page, mask) in enumerate(zip(pages, masks)):
+        where = f"seed {seeds[n]} " if seeds else ""
         for k, item in enumerate(page.items):
             total[item.kind] += 1
             ink = page.item_mask(k)
             if mask[ink].all():
                 found[item.kind] += 1
             else:
-                misses.append(f"{page.kind}/{page.dpi}/{page.font}: {item.kind} {item.text!r} "
+                misses.append(f"{where}{page.kind}/{page.dpi}/{page.font}: {item.kind} {item.text!r} "
                               f"({mask[ink].mean():.0%} of its ink masked)")
         masked_ids = set(np.unique(page.word_ink[mask]).tolist())
         for j, word in enumerate(page.words):
             if not word.pii and any(c.isalnum() for c in word.text):
                 if (j + 1) in masked_ids:
                     touched += 1
-                    misses.append(f"{page.kind}/{page.dpi}: over-redacted {word.text!r}")
+                    misses.append(f"{where}{page.kind}/{page.dpi}: over-redacted {word.text!r}")
                 else:
                     kept += 1
     all_found, all_total = sum(found.values()), sum(total.values())
@@ -147,8 +149,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gen", default="a,b,forms", help="generators: a (synthdocs), b (pagegen_b), forms")
     ap.add_argument("--seeds", default="200-219",
-                    help="seeds per generator: 0-99 tuning, 100-119, 200-219, 300-311, 400-411, 500-511, 600-611 "
-                         "held out")
+                    help="seeds per generator: 0-99 tuning, 100-119, 200-219, 300-311, 400-411, 500-511, 600-611, "
+                         "700-711 held out")
     ap.add_argument("--presidio", action="store_true", help="presidio-image-redactor on the same pages")
     ap.add_argument("--real", action="store_true", help="the real scans of ../shared/data/docs too")
     ap.add_argument("--no-timing", action="store_true", help="skip tesseract-alone runs (faster tuning)")
@@ -177,7 +179,7 @@ def main() -> None:
         n = len(pages)
         print(f"\ngenerator {gen}: {n} pages ({', '.join(sorted({p.kind for p in pages}))})")
         masks = [build_mask(r, p.image.shape[0], p.image.shape[1], settings.pad) for p, r in zip(pages, regions)]
-        score(pages, masks, "redact", args.misses)
+        score(pages, masks, "redact", args.misses, seeds)
         if not args.no_timing:
             t_tess = (t_before + t_after) / 2
             print(f"    s/page: redact {t_pipe / n:.2f}, tesseract alone {t_tess / n:.2f} "

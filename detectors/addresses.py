@@ -8,7 +8,8 @@
   "Via Garibaldi, 12", "ul. Marszalkowska 12/4", "Jalan Ampang");
 - postcode lines in each country's shape ("75011 Paris", "1015 CJ Amsterdam", "00-950 Warszawa", "1250-096 Lisboa",
   "114 55 Stockholm", "Montreal QC H2X 1Y4", "Fitzroy VIC 3065", "Co. Dublin D02 X285": an Eircode), taken when
-  they stand on a short line of their own next to a street line or under one;
+  they stand on a short line of their own next to a street line or under one, or under a house line (a house
+  or flat number and a capitalised word: "Unit 25, 24 Esplanade", a street of a type no list holds);
 - the whole block: the short lines of an address block (left-aligned, one under another) around a street or
   postcode line, a country name closing it included, so that a flat number or a town OCR garbled goes too.
 """
@@ -46,6 +47,7 @@ POSTCODE_LINE_RE = re.compile(
 POSTCODE_TOKEN_RE = re.compile(r"\b(?:\d{4,5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ ]\d{2}|[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
                                r"|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[AC-FHKNPRTV-Y]\d{2}[ ]?[AC-FHKNPRTV-Y0-9]{4})\b")
 MONEY_RE = re.compile(r"\d[.,]\d{2}\b|[$€£]")
+HOUSE_LINE_RE = re.compile(r"\d{1,6}[A-Za-z]?[.,]?[ ]+[A-Z][A-Za-z'-]+")  # "1876 Birch ..." (a house number)
 UNIT_LINE_RE = re.compile(r"(?i:flat|apt\.?|apartment|unit|suite|building|bldg\.?|floor|level|c/o|no\.)[ ]*\d")
 COUNTRIES = frozenset("""usa us united states canada uk united kingdom ireland eire australia france deutschland germany
 netherlands nederland belgium belgique belgie spain espana italy italia portugal poland polska sweden sverige norway
@@ -84,13 +86,42 @@ def find_addresses(page: PageText, known: list[Span] = ()) -> list[Span]:
     out = [s for s in out if len(text[s.start:s.end].split()) >= 2]
     lines = _lines(page)
     street_lines = {k for k, (a, b) in enumerate(lines) if any(a <= s.start < b for s in out + list(known))}
-    post_lines = {k for k, (a, b) in enumerate(lines) if POSTCODE_LINE_RE.match(text[a:b].strip())}
-    anchors = street_lines | {k for k in post_lines if {k - 1, k - 2, k + 1} & street_lines}
+    # (in the digits view: a postcode OCR read with a letter for a digit, "Q8159 Torino TO")
+    post_lines = {k for k, (a, b) in enumerate(lines) if POSTCODE_LINE_RE.match(page.digits[a:b].strip())}
+    # a postcode line under a house line ("Unit 25, 24 Esplanade" / "Fremantle WA 6436"): a street of any type
+    houses = {k - 1 for k in post_lines if k > 0 and _house_above(page, lines, k)}
+    anchors = street_lines | houses | {k for k in post_lines if {k - 1, k - 2, k + 1} & (street_lines | houses)}
     for k in sorted(anchors):
         a, b = lines[k]
-        out.append(Span(a, b, ADDRESS, 0.8))
+        out.append(Span(_past_caption(text, a, b), b, ADDRESS, 0.8))
         out += _block(page, lines, k)
     return out
+
+
+def _past_caption(text: str, a: int, b: int) -> int:
+    """Where the address on the line [a, b) starts: past a form's caption before it on the line ("STREET 227 Old
+    Mill Lane", "Address: 12 Rue Royale"), a caption being in capitals or ending in a colon."""
+    from detectors.fields import LABEL_RES  # (fields' captions, the one list of them)
+
+    m = LABEL_RES[ADDRESS].match(text, a, b)
+    if m and (m.group(1).isupper() or text[m.end():m.end() + 1] == ":"):
+        rest = re.match(r"[:.\s]*", text[m.end():b])
+        if m.end() + rest.end() < b:
+            return m.end() + rest.end()
+    return a
+
+
+def _house_above(page: PageText, lines, k: int) -> bool:
+    """Whether the line just above line ``k`` is a house line (a house number or a flat's, then a capitalised
+    word: a street whatever its type) of a few words, aligned with it as the lines of one address block are."""
+    a, b = lines[k - 1]
+    line = page.text[a:b].strip()
+    if not (HOUSE_LINE_RE.match(line) or UNIT_LINE_RE.match(line)) or len(line.split()) > 6 or ":" in line:
+        return False
+    x, top, bottom = _left(page, lines[k][0])
+    ax, atop, abottom = _left(page, a)
+    height = max(1.0, bottom - top)
+    return abs(ax - x) <= 1.0 * height and -0.5 * height <= top - abottom <= 1.0 * height
 
 
 def _block(page: PageText, lines, k: int) -> list[Span]:
@@ -114,7 +145,7 @@ def _block(page: PageText, lines, k: int) -> list[Span]:
                 break
             if step == -1 and not UNIT_LINE_RE.match(line.strip()):
                 break  # above a street line only a flat's or building's line ("Flat 3", "Apt 5, ..."): not a name
-            if step == 1 and not (_country_line(line) or POSTCODE_LINE_RE.match(line.strip())
+            if step == 1 and not (_country_line(line) or POSTCODE_LINE_RE.match(page.digits[a:b].strip())
                                   or (POSTCODE_TOKEN_RE.search(line) and not MONEY_RE.search(line))):
                 break  # under it: a postcode line or the country ("Total 1,262.35" is none)
             out.append(Span(a, b, ADDRESS, 0.7))

@@ -23,10 +23,10 @@ import re
 import numpy as np
 
 from detectors.names import edit_distance
-from detectors.pagetext import TO_DIGIT, PageText, Span
+from detectors.pagetext import TO_DIGIT, UNSURE_CONF, PageText, Span
 from redact.core.regions import ADDRESS, DATE_OF_BIRTH, EMAIL, PERSON, PHONE, SSN
 
-_OWNER = r"(?:[a-z]+['’]s\s+)?"  # "Veteran's name", "Claimant's last name"
+_OWNER = r"(?:[a-z]+['’]s[.,]?\s+)?"  # "Veteran's name", "Claimant's last name" (a stray mark OCR added after it)
 PERSON_LABELS = (
     rf"{_OWNER}(?:full\s+|first\s+|last\s+|family\s+|given\s+|middle\s+|maiden\s+|birth\s+|current\s+|legal\s+)?"
     r"names?(?:\s+of\s+(?:applicant|patient|tenant|holder|account\s+holder|cardholder|deceased|employee|student))?"
@@ -73,7 +73,7 @@ SHAPED_KINDS = NUMBER_KINDS | {EMAIL}  # kinds whose values have a shape (``_val
 MAX_HELD = 2  # garbled words (OCR unsure of them) a number's value may hold between its digits
 MAX_WORDS = {PERSON: 6, ADDRESS: 10, PHONE: 8, EMAIL: 3, SSN: 7, DATE_OF_BIRTH: 7}
 ADDRESS_ROWS = 4
-REREAD_CONF = 50  # a word OCR read with less confidence than this, in a field's value, is read again on its own
+REREAD_CONF = UNSURE_CONF  # a word OCR was unsure of, in a field's value, is read again on its own
 REREAD_ROWS = 4.5  # ... on a label's row to its right or within this many text heights under it
 REREAD_MAX = 16  # at most this many words a page (one small tesseract call)
 REREAD_KINDS = frozenset((PERSON, SSN, DATE_OF_BIRTH, PHONE))  # fields whose values OCR garbles between boxes
@@ -169,7 +169,7 @@ class FieldFinder:
         page, out = self.page, []
         taken = {i for _, a, b in self.labels for i in page.words_in(a, b)}
         for i, w in enumerate(page.words):
-            word = w.text.strip(".:;").lower()
+            word = w.text.strip(".:;'’‘").lower()  # (a quote OCR added: "ciy’")
             a = page.line_of(page.word_start[i])[0]
             if i in taken or len(word) < 3 or LABEL_NOISE_RE.sub("", page.text[a:page.word_start[i]]):
                 continue

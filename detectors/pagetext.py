@@ -3,7 +3,7 @@
 Lines are joined by newlines and words by single spaces; ``word_at`` maps every character to its word. The
 ``digits`` and ``letters`` views have the same length as ``text`` with common OCR confusions undone inside
 tokens that are mostly digits (O->0, l->1, S/$->5, B->8, A->4, G->6) or mostly letters (0->o, 1->l, 5->s; a bar or
-backslash between letters -> I or l: "F\\RST"), so offsets agree.
+backslash between letters -> I or l: "F\\RST"; "0." alone is an initial O), so offsets agree.
 ``row_cells`` and ``column_under`` read the page as a table: the cells of a visual row, and the cells under a
 column header (for the recognisers' column rules: a column headed Name, Phone, Email ...).
 """
@@ -36,6 +36,7 @@ GAP_BREAK = 2.0  # a gap between words wider than this many word heights breaks 
 COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least this many text heights
 MAX_ROW_GAP = 3.0  # a table column ends at a vertical gap of more than this many row heights
 MAX_ROWS = 80
+UNSURE_CONF = 50  # a word tesseract read with less confidence than this is one it was unsure of (garbled, often)
 
 
 def _fix_token(tok: str) -> tuple[str, str]:
@@ -48,6 +49,8 @@ def _fix_token(tok: str) -> tuple[str, str]:
         as_letters = tok.translate(_TO_LETTER_UPPER if upper else _TO_LETTER_LOWER)
         if re.match(r"0['’][A-Z]", tok):
             as_letters = "O" + as_letters[1:]  # "0'Neil": an Irish name's O, capital before its apostrophe
+    elif tok == "0.":
+        as_letters = "O."  # an initial O read as a zero ("T. 0. Lefebvre")
     else:
         as_letters = tok
     return as_digits, as_letters
@@ -89,6 +92,11 @@ class PageText:
         letter_view.append(self.text[pos:])
         self.digits = "".join(digit_view)
         self.letters = "".join(letter_view)
+
+    def unsure(self, idx) -> bool:
+        """Whether OCR was unsure of every word at ``idx`` that holds a letter or digit (a value it garbled)."""
+        confs = [self.words[i].conf for i in idx if any(c.isalnum() for c in self.words[i].text)]
+        return bool(confs) and max(confs) < UNSURE_CONF
 
     def words_in(self, start: int, end: int) -> list[int]:
         """Indices of the words that any character of [start, end) belongs to, in reading order."""

@@ -22,6 +22,7 @@ from typing import Callable
 
 import phonenumbers
 
+from detectors.addresses import HOUSE_LINE_RE, find_addresses  # other countries' shapes, whole address blocks
 from detectors.pagetext import TO_DIGIT, PageText, Span
 from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PHONE, SSN
 
@@ -84,11 +85,11 @@ DATE_RE = re.compile(
 STREET_TYPES = (r"street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl|way|terrace|ter"
                 r"|close|crescent|cres|parkway|pkwy|circle|cir|highway|hwy|square|sq|row|mews|gardens|grove|hill"
                 r"|trail|trl|alley|walk|loop|path|pike")
+# the street type capitalised, as an address writes it ("4 Elm Close"; "Room 4. The library will close" is prose)
 STREET_RE = re.compile(
     r"\b\d{1,6}[A-Za-z]?(?:-\d{1,4})?[.,]?[ ]+(?:[NSEW]\.?[ ]+)?(?:[A-Za-z][A-Za-z.'-]*[ ]+){0,4}"
-    rf"(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
+    rf"(?=(?-i:[A-Z]))(?:{STREET_TYPES})\b\.?(?:,?[ ]+(?:apt|apartment|suite|ste|unit|flat|floor|fl|#)\.?\s*#?\s*[A-Za-z0-9-]+)?",
     re.I)
-HOUSE_LINE_RE = re.compile(r"\d{1,6}[A-Za-z]?[.,]?[ ]+[A-Z][A-Za-z'-]+")  # "1876 Birch ..." (a house number)
 PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I)
 CITY_ZIP_RE = re.compile(r"\b[A-Z][A-Za-z.'-]*:?(?:[ ][A-Z][A-Za-z.'-]*){0,3}[,;]\.?\s*[A-Z]{2}\.?(?:,?\s+\.?|-)"
                          r"\d{5}(?:-\d{4})?\b")
@@ -148,10 +149,12 @@ def _emails(page: PageText) -> list[Span]:
             value = text[start:end]
             if re.search(AT, value) and len(value.split()) <= 6 and not any(s.start <= start < s.end for s in out):
                 out.append(Span(start, end, EMAIL, 0.9))
-    for cell in _column(page, EMAIL_HEADERS):  # a table column of addresses: every cell with an "@" or a dot
+    for cell in _column(page, EMAIL_HEADERS):  # a table column of addresses: every cell with an "@" or a dot, or
+        # one OCR garbled (all of it unsure)
         spans = _cell_spans(page, cell, EMAIL, 0.8)
         value = " ".join(text[s.start:s.end] for s in spans)
-        if len(cell) <= 5 and re.search(rf"{AT}|\w\.\w|\.\s?{TLDS}$", value) and sum(c.isalnum() for c in value) >= 5:
+        if len(cell) <= 5 and (re.search(rf"{AT}|\w\.\w|\.\s?{TLDS}$", value) and sum(c.isalnum() for c in value) >= 5
+                               or page.unsure(cell)):
             out += spans
     return out
 
@@ -394,11 +397,12 @@ def _phones(page: PageText) -> list[Span]:
             parts = _continued(page, text, Span(m.start(), m.end(), PHONE), PHONE_GROUP_RE, 6, _phone_complete)
             if 7 <= sum(c.isdigit() or c in "Il|OSBG" for p in parts for c in text[p.start:p.end]) <= 15:
                 out += parts
-    for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits
-        spans = _cell_spans(page, cell, PHONE, 0.8)
-        value = "".join(text[s.start:s.end] for s in spans)
-        if len(cell) <= 7 and 7 <= sum(c.isdigit() for c in value) <= 20 \
-                and sum(c.isdigit() for c in value) > sum(c.isalpha() for c in value):
+    for cell in _column(page, PHONE_HEADERS):  # a table column of phone numbers: every cell of 7-15 digits, or
+        spans = _cell_spans(page, cell, PHONE, 0.8)  # one OCR garbled ("ool Bal jis} 2G.)", all of it unsure, as
+        value = "".join(text[s.start:s.end] for s in spans)  # long as a phone number)
+        if len(cell) <= 7 and (7 <= sum(c.isdigit() for c in value) <= 20
+                               and sum(c.isdigit() for c in value) > sum(c.isalpha() for c in value)
+                               or page.unsure(cell) and 7 <= sum(c.isalnum() for c in value) <= 20):
             out += spans
     return out
 
@@ -417,8 +421,6 @@ def _dates_of_birth(page: PageText) -> list[Span]:
 
 
 def _addresses(page: PageText) -> list[Span]:
-    from detectors.addresses import find_addresses  # other countries' shapes and whole address blocks
-
     out = [Span(m.start(), m.end(), ADDRESS) for m in STREET_RE.finditer(page.text)]
     out += [Span(m.start(), m.end(), ADDRESS) for m in PO_BOX_RE.finditer(page.text)]
     # the city line of an address: "Springfield, IL 62704", or a UK postcode line

@@ -63,6 +63,10 @@ def test_addresses(detector):
     assert (ADDRESS, "828 Pearcy Avenue") in spans and (ADDRESS, "North Manchester, IN, 46942") in spans
     assert (ADDRESS, "Denver, CO-80202") in spans and (ADDRESS, "Manchester M1. 2AB") in spans  # OCR's "-" and "."
     assert not any("1,262.35" in t for _, t in spans)
+    # a street type in running prose is a lower-case word, not an address's capitalised one
+    spans = found(detector, ["Training sessions are open to all staff and take place in Room 4. The library will close",
+                             "early on Friday. Deliveries go to:", "7 Elm Close"])
+    assert [t for k, t in spans if k == ADDRESS] == ["7 Elm Close"], spans
 
 
 def test_names_beyond_ner(detector):
