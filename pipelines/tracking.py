@@ -16,9 +16,9 @@ When the camera moves (a pan), every box also moves with the picture's content: 
 camera shift (``pipelines.camera``), links against boxes carried by it, and the boxes of frames where a track is
 not detected follow it. A track whose first (last) detection touches the frame's border is a face entering
 (leaving) the frame, cut by the border where the detector no longer finds it: it is masked on the frames
-before (after) it for as long as its box, carried by the camera and its own motion, is still inside the frame
-(at most ``border`` frames: a large face entering slowly is cut by the border for a second or more before the
-detector finds it).
+before (after) it for as long as its box, carried by the camera and its own motion, is still inside the frame:
+at most ``max_gap`` frames, and up to ``border`` frames when that motion carries the box across the border (a
+large face entering slowly is cut by the border for a second or more before the detector finds it).
 
 Each kind of region may have its own ``TrackRule`` (gap, pre, post, link distance, confirmation): logos in
 videos are detected on keyframes only, so their tracks bridge the frames between keyframes and reach out to
@@ -209,12 +209,12 @@ class Tracker:
         if t.first - t.rule.pre - t.rule.reach <= f < t.first:
             vx, vy = self._start_velocity(t)
             box = shifted(t.moved(t.hits[t.first].box, t.first, f), vx * (f - t.first), vy * (f - t.first))
-            if f >= t.first - t.rule.pre or (self._at_border(t.hits[t.first].box) and self._inside(box)):
+            if f >= t.first - t.rule.pre or self._crossing(t, t.first, -1, t.first - f, box):
                 return box, t.first - f
             return None
         if t.last < f <= t.last + t.rule.post + t.rule.reach:
             box = t.predicted(f)
-            if f <= t.last + t.rule.post or (self._at_border(t.hits[t.last].box) and self._inside(box)):
+            if f <= t.last + t.rule.post or self._crossing(t, t.last, 1, f - t.last, box):
                 return box, f - t.last
             return None
         if t.first < f < t.last:
@@ -224,6 +224,25 @@ class Tracker:
                            (f - before) / (after - before))
             return box, min(f - before, after - f)
         return None
+
+    def _crossing(self, t: Track, end: int, step: int, frames: int, box: Box) -> bool:
+        """Whether the track, past its end detection (``end``, its first with ``step`` -1 or its last with 1), is
+        a face crossing the frame's border ``frames`` frames away with its carried ``box`` still in the frame.
+        Within the gap (``max_gap`` frames past ``pre``/``post``) touching the border is enough; beyond it, up to
+        ``border`` frames, the box must also be moving out: by its own and the camera's motion at the end, out
+        of the frame by the end of that span. A face that stays where the detector lost it (turned away, hidden)
+        is not masked there for longer than the gap."""
+        edge = t.hits[end].box
+        if not (self._at_border(edge) and self._inside(box)):
+            return False
+        span = t.rule.post if step > 0 else t.rule.pre
+        if frames <= span + t.rule.max_gap:
+            return True
+        (ax, ay), (bx, by) = t.camera.get(end, (0.0, 0.0)), t.camera.get(end + step, t.camera.get(end, (0.0, 0.0)))
+        vx, vy = t.velocity if step > 0 else self._start_velocity(t)
+        mx, my = bx - ax + step * vx, by - ay + step * vy  # the box's motion a frame, away from the detections
+        far = span + t.rule.reach
+        return not self._inside(shifted(edge, mx * far, my * far))
 
     def _at_border(self, box: Box) -> bool:
         """Whether the box touches the frame's border (within BORDER of its size): a face entering or leaving."""
