@@ -39,9 +39,6 @@ WHITEN_FLOOR = 4.0  # added to each colour's local variance (8-bit units squared
 PEAKS_PER_MAP = 3  # strongest local maxima kept from one template on one level
 TEMPLATE_POSES = 6  # template poses per reference and image (the strongest, one per place), for small marks
 LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
-TURNED_FROM = 64  # the turned templates run on levels of marks this long and more only; smaller marks (the fine
-# levels, most of the cost) are proposed by the upright template, and alignment's turn search and ECC take up
-# their turn (the bench turns marks by up to 20 degrees)
 
 
 class KeypointIndex:
@@ -158,16 +155,13 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
     pad = TEMPLATE_SIDE // 2
     box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
     for level, (sx, sy) in pyramid(image.astype(np.float32)):
-        mark = TEMPLATE_SIDE / max(sx, sy)  # the mark's longest side (image pixels) this level looks for
-        small = mark <= TEMPLATE_LARGEST
+        small = TEMPLATE_SIDE / max(sx, sy) <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
                     for y in whitened(cv2.GaussianBlur(level, (0, 0), 0.7), box)]
         # padded level pixel centres -> image pixel centres
         to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
         for ri, ref in enumerate(references):
             for t in ref.templates:
-                if t.degrees != 0 and mark < TURNED_FROM:
-                    continue
                 th, tw = t.image.shape
                 if th > channels[0].shape[0] or tw > channels[0].shape[1]:
                     continue

@@ -36,7 +36,6 @@ SIFT = cv2.SIFT_create()
 @dataclass
 class Template:
     image: np.ndarray  # float32 (th, tw): zero mean, unit norm
-    degrees: float  # its turn (one of TEMPLATE_ANGLES)
     to_template: np.ndarray  # 3x3: reference pixels -> template pixels
 
 
@@ -184,5 +183,5 @@ def templates(ref: Reference) -> list[Template]:
         t = cv2.GaussianBlur(t, (0, 0), TEMPLATE_BLUR, borderType=cv2.BORDER_REPLICATE)
         t = t - t.mean()
         t /= max(float(np.linalg.norm(t)), 1e-9)
-        out.append(Template(t.astype(np.float32), degrees, np.vstack([A, [0, 0, 1]]) @ np.diag([sw / w, sh / h, 1.0])))
+        out.append(Template(t.astype(np.float32), np.vstack([A, [0, 0, 1]]) @ np.diag([sw / w, sh / h, 1.0])))
     return out
