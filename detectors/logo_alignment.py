@@ -1,6 +1,7 @@
 """Logo stage 3, alignment: a proposed pose refined to a homography that lays the reference onto the image.
 
-A pose is first searched over a few turns and scales (``search``: a template pose is up to half a rotation step
+Most proposals of a frame lie on clutter: a proposal whose score at the coarse frame, as proposed, is below
+``PROMISING`` (far below the verifier's gate) is returned as it is. The others are first searched over a few turns and scales (``search``: a template pose is up to half a rotation step
 and half a pyramid step off, further than ECC reaches on a small mark). The image is sampled in the reference's
 frame at the pose (``ImageSampler``), projected on the colour direction
 that best matches the reference (the canonical direction of verification), and aligned to the reference's own

@@ -10,6 +10,8 @@ pixels -> image pixels), two ways.
   whitened (each pixel's colour less its window's mean, decorrelated by the window's colour covariance), and each
   template's response is its correlation with the best combination of the three whitened channels: a mark in any
   colour or contrast responds as its grey reference does. The strongest local maxima, one per place, are poses.
+  On the fine levels (marks under ``TURNED_EVERYWHERE`` px, most of the cost) the turned templates are
+  correlated only near the upright template's strongest peaks.
 """
 from __future__ import annotations
 
