@@ -1,7 +1,6 @@
 """Logo stage 3, alignment: a proposed pose refined to a homography that lays the reference onto the image.
 
-Most proposals of a frame lie on clutter: a proposal whose score at the coarse frame, as proposed, is below
-``PROMISING`` (far below the verifier's gate) is returned as it is. The others are first searched over a few turns and scales (``search``: a template pose is up to half a rotation step
+A pose is first searched over a few turns and scales (``search``: a template pose is up to half a rotation step
 and half a pyramid step off, further than ECC reaches on a small mark). The image is sampled in the reference's
 frame at the pose (``ImageSampler``), projected on the colour direction
 that best matches the reference (the canonical direction of verification), and aligned to the reference's own
@@ -22,8 +21,6 @@ COARSE_SIDE = 32  # the search's and the affine step's frame (longest side of th
 # turns (degrees) and scales about its centre, for the best score at COARSE_SIDE
 SEARCH_TURNS = (-8.0, 0.0, 8.0)
 SEARCH_SCALES = (0.9, 1.0, 1.1)
-PROMISING = 0.55  # a proposal whose canonical correlation at the coarse frame, as proposed, is below this is not
-# aligned (tuning seed 10: 47% of the proposals; the found marks' best proposal scored 0.66 and more)
 FINE_SIDES = (32, 48, 64, 96)  # the homography step and the final score run at the nearest to the mark's size
 # ECC steps: (frame, motion, iterations, Gaussian smoothing size)
 STEPS = (("coarse", cv2.MOTION_AFFINE, 30, 5), ("fine", cv2.MOTION_HOMOGRAPHY, 40, 3))
@@ -95,28 +92,26 @@ def fine_frame(frames: dict[int, Frame], size: float) -> Frame:
     return frames[min(FINE_SIDES, key=lambda s: abs(s - min(size, FINE_SIDES[-1])))]
 
 
-def search(sampler: ImageSampler, ref: Reference, frame: Frame, H: np.ndarray, value: float = -2.0) -> np.ndarray:
+def search(sampler: ImageSampler, ref: Reference, frame: Frame, H: np.ndarray) -> np.ndarray:
     """The pose among H turned by SEARCH_TURNS and scaled by SEARCH_SCALES about the mark's centre that scores
-    best at the coarse frame (``value``: H's own score there, when known)."""
+    best at the coarse frame."""
     w, h = ref.size
     to_centre = np.array([[1, 0, -w / 2], [0, 1, -h / 2], [0, 0, 1.0]])
-    best, best_H = value, H
+    best, best_H = -2.0, H
     for degrees in SEARCH_TURNS:
         a = np.deg2rad(degrees)
         for s in SEARCH_SCALES:
-            if degrees == 0 and s == 1 and value > -2:
-                continue
             turn = np.array([[s * np.cos(a), -s * np.sin(a), 0], [s * np.sin(a), s * np.cos(a), 0], [0, 0, 1.0]])
             H2 = H @ np.linalg.inv(to_centre) @ turn @ to_centre
-            v = score(sampler.sample(frame, H2, mark_size(H2, ref)), frame)
-            if v > best:
-                best, best_H = v, H2
+            value = score(sampler.sample(frame, H2, mark_size(H2, ref)), frame)
+            if value > best:
+                best, best_H = value, H2
     return best_H
 
 
 def align(sampler: ImageSampler, ref: Reference, frames: dict[int, Frame], H: np.ndarray) -> tuple[float, np.ndarray]:
     """(verification score, pose) after the alignment steps, each kept only when it raises the score at the
-    mark's own size; a proposal scoring below PROMISING at the coarse frame is returned as it is, with that score."""
+    mark's own size."""
 
     def fine(H: np.ndarray) -> Frame:
         return fine_frame(frames, mark_size(H, ref))
@@ -125,11 +120,7 @@ def align(sampler: ImageSampler, ref: Reference, frames: dict[int, Frame], H: np
         f = fine(H)
         return score(sampler.sample(f, H, mark_size(H, ref)), f)
 
-    coarse = frames[COARSE_SIDE]
-    proposed = score(sampler.sample(coarse, H, mark_size(H, ref)), coarse)
-    if proposed < PROMISING:
-        return proposed, H
-    best_H = search(sampler, ref, coarse, H, proposed)
+    best_H, best = search(sampler, ref, frames[COARSE_SIDE], H), -1.0
     best = scored(best_H)
     for which, motion, iterations, smoothing in STEPS:
         frame = frames[COARSE_SIDE] if which == "coarse" else fine(best_H)

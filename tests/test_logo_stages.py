@@ -238,34 +238,3 @@ def test_verifier_weighs_only_measures_that_earn_their_place(logos, detector):
                for H in detector.proposals(sc.image)[ri]]
     assert max((p for H, p in aligned if near(detector, H, sc)), default=0) >= detector.threshold
 
-
-def test_alignment_skips_proposals_far_below_the_gate_but_not_the_marks(logos, detector):
-    """Speed: a proposal scoring below PROMISING at the coarse frame, as proposed, is not aligned. Over 12 scenes
-    (every placement, 34-300 px), the mark's best proposal scores well above it (measured: the lowest 0.68), and
-    on 4 logo-free photos a third and more are skipped (returned as proposed; measured 127 of 260)."""
-    from detectors.logo_alignment import COARSE_SIDE, PROMISING, ImageSampler, align, mark_size
-    from detectors.logo_verification import score
-    from real_logo_scenes import free_photos
-
-    lowest = 1.0
-    for k in range(12):
-        sc = scene(logos, k % len(logos), float(np.exp(np.log(34) + k * np.log(300 / 34) / 11)),
-                   ("photo", "sticker", "print", "screen")[k % 4], 500 + k)
-        ri = [r.name for r in detector.references].index(sc.logo)
-        ref, frame = detector.references[ri], detector.frames[ri][COARSE_SIDE]
-        sampler = ImageSampler(sc.image)
-        aligned = [(score(sampler.sample(frame, H, mark_size(H, ref)), frame),
-                    align(sampler, ref, detector.frames[ri], H)) for H in detector.proposals(sc.image)[ri]]
-        found = [before for before, (after, H) in aligned if after >= 0.85 and near(detector, H, sc)]
-        if found:
-            lowest = min(lowest, max(found))
-    skipped = total = 0
-    for path in free_photos(SEED, 4):
-        image = load(path)
-        sampler = ImageSampler(image)
-        for ri, poses in enumerate(detector.proposals(image)):
-            for H in poses:
-                value, H2 = align(sampler, detector.references[ri], detector.frames[ri], H)
-                skipped += value < PROMISING and H2 is H
-                total += 1
-    assert lowest >= PROMISING + 0.05 and skipped >= 0.3 * total, (lowest, skipped, total)
