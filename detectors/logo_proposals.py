@@ -41,8 +41,10 @@ WHITEN_FLOOR = 4.0  # added to each colour's local variance (8-bit units squared
 PEAKS_PER_MAP = 3  # strongest local maxima kept from one template on one level
 TEMPLATE_POSES = 6  # template poses per reference and image (the strongest, one per place), for small marks
 LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
-TURNED_EVERYWHERE = 64  # on the levels of smaller marks (the fine levels, most of the cost), the turned templates
-CANDIDATES = 12  # are correlated only within NEAR (level pixels) of the upright template's strongest local maxima
+# On the levels of marks under TURNED_EVERYWHERE px (the fine levels, most of the cost), the turned templates are
+# correlated only within NEAR level pixels of the upright template's CANDIDATES strongest local maxima.
+TURNED_EVERYWHERE = 64
+CANDIDATES = 12
 NEAR = 3
 
 
