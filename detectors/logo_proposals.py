@@ -10,6 +10,8 @@ pixels -> image pixels), two ways.
   whitened (each pixel's colour less its window's mean, decorrelated by the window's colour covariance), and each
   template's response is its correlation with the best combination of the three whitened channels: a mark in any
   colour or contrast responds as its grey reference does. The strongest local maxima, one per place, are poses.
+  On the fine levels (marks under ``TURNED_EVERYWHERE`` px, most of the cost) the turned templates are
+  correlated only near the upright template's strongest peaks.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from detectors.logo_references import SIFT, TEMPLATE_SIDE, Reference
+from detectors.logo_references import SIFT, TEMPLATE_ANGLES, TEMPLATE_SIDE, Reference, Template
 
 KEYPOINT_SIDE = 1024  # keypoints are computed on a copy of the image at most this long (longest side)
 KEY_RATIO = 0.8  # ratio test: a match is kept when its nearest reference descriptor is this much nearer than
@@ -39,6 +41,11 @@ WHITEN_FLOOR = 4.0  # added to each colour's local variance (8-bit units squared
 PEAKS_PER_MAP = 3  # strongest local maxima kept from one template on one level
 TEMPLATE_POSES = 6  # template poses per reference and image (the strongest, one per place), for small marks
 LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
+# On the levels of marks under TURNED_EVERYWHERE px (the fine levels, most of the cost), the turned templates are
+# correlated only within NEAR level pixels of the upright template's CANDIDATES strongest local maxima.
+TURNED_EVERYWHERE = 64
+CANDIDATES = 12
+NEAR = 3
 
 
 class KeypointIndex:
@@ -146,34 +153,70 @@ def local_maxima(response: np.ndarray, count: int) -> list[tuple[float, int, int
     return [(float(response[y, x]), int(x), int(y)) for y, x in zip(ys, xs)]
 
 
+def response(channels: list[np.ndarray], t: Template, x0: int = 0, y0: int = 0, w: int = 0,
+             h: int = 0) -> np.ndarray:
+    """The template's correlation with the best combination of the whitened channels, at each top-left place
+    (of the ``w`` x ``h`` places from (x0, y0), or of all)."""
+    th, tw = t.image.shape
+    w = w or channels[0].shape[1] - tw + 1
+    h = h or channels[0].shape[0] - th + 1
+    squares = None
+    for y in channels:
+        r = cv2.matchTemplate(y[y0:y0 + h + th - 1, x0:x0 + w + tw - 1], t.image, cv2.TM_CCORR)
+        if squares is None:
+            squares = cv2.multiply(r, r)
+        else:
+            cv2.accumulateSquare(r, squares)
+    return cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
+
+
+def turned_peaks(channels: list[np.ndarray], upright: Template, t: Template,
+                 candidates: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """(value, x, y) of the turned template's PEAKS_PER_MAP strongest peaks, looked for within NEAR pixels of the
+    upright template's candidate peaks (same centre) only."""
+    (uh, uw), (th, tw) = upright.image.shape, t.image.shape
+    rows, cols = channels[0].shape[0] - th + 1, channels[0].shape[1] - tw + 1
+    peaks = {}
+    for _, x, y in candidates:
+        x0 = min(max(0, int(round(x + (uw - tw) / 2)) - NEAR), max(0, cols - 2 * NEAR - 1))
+        y0 = min(max(0, int(round(y + (uh - th) / 2)) - NEAR), max(0, rows - 2 * NEAR - 1))
+        r = response(channels, t, x0, y0, min(2 * NEAR + 1, cols - x0), min(2 * NEAR + 1, rows - y0))
+        _, value, _, (bx, by) = cv2.minMaxLoc(r)
+        peaks[(x0 + bx, y0 + by)] = float(value)
+    return sorted(((v, x, y) for (x, y), v in peaks.items()), reverse=True)[:PEAKS_PER_MAP]
+
+
 def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[list[np.ndarray]]:
     """Per reference: the TEMPLATE_POSES strongest template poses of marks up to TEMPLATE_LARGEST px, one per
     place, then the LARGE_TEMPLATE_POSES strongest of larger marks (kept apart: a large smooth mark's response is
-    not crowded out by small clutter, nor the small marks' by it)."""
+    not crowded out by small clutter, nor the small marks' by it). On the levels of marks under TURNED_EVERYWHERE
+    px (most of the cost), the turned templates are correlated only near the upright one's CANDIDATES peaks."""
     found: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     large: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     pad = TEMPLATE_SIDE // 2
     box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
     for level, (sx, sy) in pyramid(image.astype(np.float32)):
-        small = TEMPLATE_SIDE / max(sx, sy) <= TEMPLATE_LARGEST
+        mark = TEMPLATE_SIDE / max(sx, sy)  # the mark's longest side (image pixels) this level looks for
+        small = mark <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
                     for y in whitened(cv2.GaussianBlur(level, (0, 0), 0.7), box)]
         # padded level pixel centres -> image pixel centres
         to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
         for ri, ref in enumerate(references):
-            for t in ref.templates:
+            upright = ref.templates[TEMPLATE_ANGLES.index(0.0)]
+            candidates = None
+            for t in sorted(ref.templates, key=lambda t: t is not upright):  # the upright one first
                 th, tw = t.image.shape
                 if th > channels[0].shape[0] or tw > channels[0].shape[1]:
                     continue
-                squares = None
-                for y in channels:
-                    r = cv2.matchTemplate(y, t.image, cv2.TM_CCORR)
-                    if squares is None:
-                        squares = cv2.multiply(r, r)
-                    else:
-                        cv2.accumulateSquare(r, squares)
-                response = cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
-                for value, x, y in local_maxima(response, PEAKS_PER_MAP):
+                if t is upright or mark >= TURNED_EVERYWHERE or candidates is None:
+                    r = response(channels, t)
+                    peaks = local_maxima(r, PEAKS_PER_MAP)
+                    if t is upright and mark < TURNED_EVERYWHERE:
+                        candidates = local_maxima(r, CANDIDATES)
+                else:
+                    peaks = turned_peaks(channels, upright, t, candidates)
+                for value, x, y in peaks:
                     shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
                     (found if small else large)[ri].append((value, to_image @ shift @ t.to_template))
     return [strongest_apart(f, ref, TEMPLATE_POSES) + strongest_apart(g, ref, LARGE_TEMPLATE_POSES)
