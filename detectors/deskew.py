@@ -17,7 +17,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from redact.core.images import fit_side, grey as to_grey
+from redact.core.images import fit_side, grey as to_grey, percentiles
 from redact.core.regions import Region
 
 MAX_SKEW = 3.0  # degrees either way looked at
@@ -74,7 +74,7 @@ def upright(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     M = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
     M[0, 2] += (nw - w) / 2
     M[1, 2] += (nh - h) / 2
-    paper = int(np.percentile(grey[:: max(1, h // 200), :: max(1, w // 200)], 90))
+    paper = int(percentiles(grey[:: max(1, h // 200), :: max(1, w // 200)], [90])[0])
     turned = cv2.warpAffine(grey, M, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                             borderValue=paper)
     return turned, cv2.invertAffineTransform(M)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from redact.core.images import percentiles
 from redact.core.regions import Box, padded
 
 WINDOW_Y, WINDOW_X = 0.5, 1.0  # window around the words, in line heights
@@ -49,8 +50,7 @@ def ink_box(grey: np.ndarray | None, box: Box, line_height: float) -> Box:
     if wx1 - wx0 < 2 or wy1 - wy0 < 2:
         return padded(box, PAD_FALLBACK * h)
     win = grey[wy0:wy1, wx0:wx1]
-    paper = float(np.percentile(win, 75))
-    ink_level = float(np.percentile(win, 1))
+    paper, ink_level = percentiles(win, [75, 1])
     if paper - ink_level < MIN_CONTRAST:
         return padded(box, PAD_FALLBACK * h)
     ink = (win < paper - INK_LEVEL * (paper - ink_level)).astype(np.uint8)

@@ -21,7 +21,7 @@ import numpy as np
 import pytesseract
 
 from redact.core.errors import DetectorError, squeeze
-from redact.core.images import fit_side
+from redact.core.images import fit_side, percentiles
 from redact.core.images import grey as to_grey
 from redact.core.words import Word
 
@@ -52,11 +52,16 @@ def unruled(grey: np.ndarray) -> np.ndarray:
     h, w = grey.shape
     across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, int(w * RULE_SHARE)), 1))
     down = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, int(h * RULE_SHARE * 0.75))))
-    rules = cv2.morphologyEx(binv, cv2.MORPH_OPEN, across) | cv2.morphologyEx(binv, cv2.MORPH_OPEN, down)
-    if not rules.any():
+    rules = None
+    for kernel in (across, down):  # an opening (erosion, then dilation), the dilation skipped when nothing is left
+        core = cv2.erode(binv, kernel)
+        if cv2.countNonZero(core):
+            run = cv2.dilate(core, kernel)
+            rules = run if rules is None else rules | run
+    if rules is None:
         return grey
     out = grey.copy()
-    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = int(np.percentile(grey, 90))
+    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = int(percentiles(grey, [90])[0])
     return out
 
 
@@ -156,7 +161,7 @@ def reread(image: np.ndarray, words: list[Word], which: list[int]) -> list[Word]
         return words
     grey = to_grey(image)
     H, W = grey.shape
-    paper = int(np.percentile(grey, 90))
+    paper = int(percentiles(grey, [90])[0])
     crops = []
     for i in which:
         x0, y0, x1, y1 = words[i].box

@@ -24,6 +24,7 @@ class Redactor:
         self.console = console
         self.device = resolve_device(settings.device)
         self._detectors: dict[str, object] = {}
+        self._names: dict[bool, list[str]] = {}  # detector_names per document or not (reads package metadata)
         self.fill = get_fill(settings.style, settings, self.device)
         if self.fill.weak_for_text and console is not None:
             console.warn(WEAK_STYLE_WARNING.format(style=settings.style))
@@ -48,7 +49,13 @@ class Redactor:
 
     def detector_names(self, document: bool) -> list[str]:
         """The detectors a page (``document``) or a photo/frame gets; keys served by one shared pass (``names``
-        and ``pii``) are joined into one name, first."""
+        and ``pii``) are joined into one name, first. Worked out once per job (the registry reads the installed
+        packages' metadata: some milliseconds a call)."""
+        if document not in self._names:
+            self._names[document] = self._detector_names(document)
+        return list(self._names[document])
+
+    def _detector_names(self, document: bool) -> list[str]:
         wanted = self.settings.detectors_for(document)
         shared: dict[str, list[str]] = {}
         out = []
