@@ -61,6 +61,7 @@ def lerp_box(a: Box, b: Box, t: float) -> Box:
 
 
 BORDER = 0.25  # a box within this fraction of its size of the frame's edge touches the border
+CAMERA_FRAMES = 8  # frames the camera's motion is averaged over past a track's end
 
 
 @dataclass(frozen=True)
@@ -229,18 +230,21 @@ class Tracker:
         """Whether the track, past its end detection (``end``, its first with ``step`` -1 or its last with 1), is
         a face crossing the frame's border ``frames`` frames away with its carried ``box`` still in the frame.
         Within the gap (``max_gap`` frames past ``pre``/``post``) touching the border is enough; beyond it, up to
-        ``border`` frames, the box must also be moving out: by its own and the camera's motion at the end, out
-        of the frame by the end of that span. A face that stays where the detector lost it (turned away, hidden)
-        is not masked there for longer than the gap."""
+        ``border`` frames, the box must also be moving out: carried by its own and the camera's motion at the end
+        (the camera's averaged over ``CAMERA_FRAMES``), out of the frame by the end of that span. A face that
+        stays where the detector lost it (turned away, hidden) is not masked there for longer than the gap."""
         edge = t.hits[end].box
         if not (self._at_border(edge) and self._inside(box)):
             return False
         span = t.rule.post if step > 0 else t.rule.pre
         if frames <= span + t.rule.max_gap:
             return True
-        (ax, ay), (bx, by) = t.camera.get(end, (0.0, 0.0)), t.camera.get(end + step, t.camera.get(end, (0.0, 0.0)))
+        known = [k for k in range(1, CAMERA_FRAMES + 1) if end + step * k in t.camera]
+        (ax, ay) = t.camera.get(end, (0.0, 0.0))
+        (bx, by) = t.camera[end + step * known[-1]] if known else (ax, ay)
+        k = known[-1] if known else 1
         vx, vy = t.velocity if step > 0 else self._start_velocity(t)
-        mx, my = bx - ax + step * vx, by - ay + step * vy  # the box's motion a frame, away from the detections
+        mx, my = (bx - ax) / k + step * vx, (by - ay) / k + step * vy  # the box's motion a frame, away from the end
         far = span + t.rule.reach
         return not self._inside(shifted(edge, mx * far, my * far))
 
