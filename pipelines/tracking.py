@@ -74,14 +74,14 @@ class TrackRule:
     # frames a track that starts (ends) at the frame's border is masked before (after) its detections while its
     # carried box is inside the frame; at least max_gap
     border: int = 0
+    max_centre_shift: float = 0.75  # link distance, in box sizes, when the boxes do not overlap
+    # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
+    confirm_score: float = 0.9
 
     @property
     def reach(self) -> int:
         """Frames before the first (after the last) detection a track may be masked on."""
         return max(self.max_gap, self.border)
-    max_centre_shift: float = 0.75  # link distance, in box sizes, when the boxes do not overlap
-    # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
-    confirm_score: float = 0.9
 
 
 @dataclass
@@ -145,7 +145,8 @@ class Tracker:
     def __init__(self, max_gap: int = 12, pre: int = 4, post: int = 4, min_iou: float = 0.2,
                  max_centre_shift: float = 0.75, motion_growth: float = 1.0, confirm_score: float = 0.9,
                  rules: dict[str, TrackRule] | None = None, border: int = 0):
-        self.default_rule = TrackRule(max_gap, pre, post, border, max_centre_shift, confirm_score)
+        self.default_rule = TrackRule(max_gap, pre, post, border=border, max_centre_shift=max_centre_shift,
+                                      confirm_score=confirm_score)
         self.rules = dict(rules or {})
         self.min_iou = min_iou
         self.motion_growth = motion_growth  # pixels of growth per pixel/frame of speed
@@ -239,10 +240,9 @@ class Tracker:
         span = t.rule.post if step > 0 else t.rule.pre
         if frames <= span + t.rule.max_gap:
             return True
-        known = [k for k in range(1, CAMERA_FRAMES + 1) if end + step * k in t.camera]
+        k = max((k for k in range(1, CAMERA_FRAMES + 1) if end + step * k in t.camera), default=1)
         (ax, ay) = t.camera.get(end, (0.0, 0.0))
-        (bx, by) = t.camera[end + step * known[-1]] if known else (ax, ay)
-        k = known[-1] if known else 1
+        (bx, by) = t.camera.get(end + step * k, (ax, ay))
         vx, vy = t.velocity if step > 0 else self._start_velocity(t)
         mx, my = (bx - ax) / k + step * vx, (by - ay) / k + step * vy  # the box's motion a frame, away from the end
         far = span + t.rule.reach

@@ -350,12 +350,11 @@ def make_tracker(settings, fps: float) -> Tracker:
     """The video's tracker: faces (and text) bridge detector misses of ``GAP_SECONDS``; logos, found on keyframes
     only, bridge two keyframe intervals and are masked one interval before and after (see the module doc)."""
     gap, edge = max(2, round(GAP_SECONDS * fps)), max(2, round(EDGE_SECONDS * fps))
-    border = max(gap, round(BORDER_SECONDS * fps))
     k = logo_keyframe_step(settings, fps)
     # linking reaches a keyframe interval's motion; a verified logo on one keyframe is masked (it stands for k frames)
     logo = TrackRule(max_gap=max(gap, 2 * k), pre=max(edge, k - 1), post=max(edge, k - 1),
                      max_centre_shift=1.5 * k, confirm_score=0.0)
-    return Tracker(max_gap=gap, pre=edge, post=edge, border=border, rules={LOGO: logo})
+    return Tracker(max_gap=gap, pre=edge, post=edge, border=round(BORDER_SECONDS * fps), rules={LOGO: logo})
 
 
 @contextmanager
