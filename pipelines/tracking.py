@@ -18,7 +18,15 @@ not detected follow it. A track whose first (last) detection touches the frame's
 (leaving) the frame, cut by the border where the detector no longer finds it: it is masked on the frames
 before (after) it for as long as its box, carried by the camera and its own motion, is still inside the frame:
 at most ``max_gap`` frames, and up to ``border`` frames when that motion carries the box across the border (a
-large face entering slowly is cut by the border for a second or more before the detector finds it).
+large face entering slowly is cut by the border for a second or more before the detector finds it). A face
+leaving as the camera turns away from it may take longer to be carried out (a slow pan upwards leaves a large
+face's mouth and chin in view for three seconds after its eyes went): after its last detection it is masked up
+to ``exit`` frames when the camera's motion alone carries its box out of the frame within them. That costs no
+memory: frames after a track's end need no look-ahead.
+
+Detections are linked by centre distance only when their sizes are alike (``MAX_SIZE_CHANGE``): a face leaving
+by the border shrinks frame by frame as the border cuts it, never to a third of itself between two detections,
+and a small false detection near it must not pull its track away.
 
 Each kind of region may have its own ``TrackRule`` (gap, pre, post, link distance, confirmation): logos in
 videos are detected on keyframes only, so their tracks bridge the frames between keyframes and reach out to
@@ -62,6 +70,8 @@ def lerp_box(a: Box, b: Box, t: float) -> Box:
 
 BORDER = 0.25  # a box within this fraction of its size of the frame's edge touches the border
 CAMERA_FRAMES = 8  # frames the camera's motion is averaged over past a track's end
+MAX_SIZE_CHANGE = 2.0  # two boxes apart (no overlap) are linked only if neither's larger side is over this times
+# the other's
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,9 @@ class TrackRule:
     # frames a track that starts (ends) at the frame's border is masked before (after) its detections while its
     # carried box is inside the frame; at least max_gap
     border: int = 0
+    # frames a track that ends at the border is masked after its last detection while the camera's motion alone
+    # carries its box out of the frame; at least ``reach``
+    exit: int = 0
     max_centre_shift: float = 0.75  # link distance, in box sizes, when the boxes do not overlap
     # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
     confirm_score: float = 0.9
@@ -82,6 +95,11 @@ class TrackRule:
     def reach(self) -> int:
         """Frames before the first (after the last) detection a track may be masked on."""
         return max(self.max_gap, self.border)
+
+    @property
+    def reach_after(self) -> int:
+        """Frames after the last detection a track may be masked on."""
+        return max(self.reach, self.exit)
 
 
 @dataclass
@@ -144,14 +162,17 @@ class Tracker:
 
     def __init__(self, max_gap: int = 12, pre: int = 4, post: int = 4, min_iou: float = 0.2,
                  max_centre_shift: float = 0.75, motion_growth: float = 1.0, confirm_score: float = 0.9,
-                 rules: dict[str, TrackRule] | None = None, border: int = 0):
-        self.default_rule = TrackRule(max_gap, pre, post, border=border, max_centre_shift=max_centre_shift,
-                                      confirm_score=confirm_score)
+                 rules: dict[str, TrackRule] | None = None, border: int = 0, exit: int = 0):
+        self.default_rule = TrackRule(max_gap, pre, post, border=border, exit=exit,
+                                      max_centre_shift=max_centre_shift, confirm_score=confirm_score)
         self.rules = dict(rules or {})
         self.min_iou = min_iou
         self.motion_growth = motion_growth  # pixels of growth per pixel/frame of speed
         # enough to know a track's second detection before its first frame, for every kind
         self.lookahead = max(r.pre + r.reach + 2 for r in [self.default_rule, *self.rules.values()])
+        # frames of camera motion kept: a box may be carried from a track's last detection this far
+        self.camera_frames = self.lookahead + max(r.post + r.reach_after + 1 for r in [self.default_rule,
+                                                                                        *self.rules.values()])
         self.tracks: list[Track] = []  # tracks that may still cover a frame not yet handed out
         self.records: list[dict] = []  # audit records of tracks that are complete
         self.seen = -1  # last frame given to update()
@@ -173,7 +194,7 @@ class Tracker:
         self.seen = frame
         x, y = self.camera.get(frame - 1, (0.0, 0.0))
         self.camera[frame] = (x + shift[0], y + shift[1])
-        self.camera.pop(frame - 3 * self.lookahead - 1, None)  # older than any box still carried
+        self.camera.pop(frame - self.camera_frames - 1, None)  # older than any box still carried
         self.size = size or self.size
         live = [t for t in self.tracks if frame - t.last <= t.rule.max_gap + 1 and t.count]
         pairs = []
@@ -184,9 +205,10 @@ class Tracker:
                     continue
                 overlap = iou(pred, r.box)
                 (px, py), (rx, ry) = centre(pred), centre(r.box)
-                size = max(pred[2] - pred[0], pred[3] - pred[1], r.box[2] - r.box[0], r.box[3] - r.box[1], 1.0)
-                shift = ((px - rx) ** 2 + (py - ry) ** 2) ** 0.5 / size
-                if overlap >= self.min_iou or shift <= t.rule.max_centre_shift:
+                sides = max(pred[2] - pred[0], pred[3] - pred[1], 1.0), max(r.box[2] - r.box[0], r.box[3] - r.box[1], 1.0)
+                shift = ((px - rx) ** 2 + (py - ry) ** 2) ** 0.5 / max(sides)
+                alike = max(sides) <= MAX_SIZE_CHANGE * min(sides)
+                if overlap >= self.min_iou or (alike and shift <= t.rule.max_centre_shift):
                     pairs.append((overlap - shift, ti, ri))
         used_t, used_r = set(), set()
         for _, ti, ri in sorted(pairs, reverse=True):  # greedy: best match first
@@ -214,7 +236,7 @@ class Tracker:
             if f >= t.first - t.rule.pre or self._crossing(t, t.first, -1, t.first - f, box):
                 return box, t.first - f
             return None
-        if t.last < f <= t.last + t.rule.post + t.rule.reach:
+        if t.last < f <= t.last + t.rule.post + t.rule.reach_after:
             box = t.predicted(f)
             if f <= t.last + t.rule.post or self._crossing(t, t.last, 1, f - t.last, box):
                 return box, f - t.last
@@ -232,21 +254,35 @@ class Tracker:
         a face crossing the frame's border ``frames`` frames away with its carried ``box`` still in the frame.
         Within the gap (``max_gap`` frames past ``pre``/``post``) touching the border is enough; beyond it, up to
         ``border`` frames, the box must also be moving out: carried by its own and the camera's motion at the end
-        (the camera's averaged over ``CAMERA_FRAMES``), out of the frame by the end of that span. A face that
-        stays where the detector lost it (turned away, hidden) is not masked there for longer than the gap."""
+        (the camera's averaged over ``CAMERA_FRAMES``), out of the frame by the end of that span; beyond that,
+        after the last detection only, up to ``exit`` frames, by the camera's motion alone by the end of that
+        span. A face that stays where the detector lost it (turned away, hidden) is not masked there for longer
+        than the gap."""
         edge = t.hits[end].box
         if not (self._at_border(edge) and self._inside(box)):
             return False
         span = t.rule.post if step > 0 else t.rule.pre
         if frames <= span + t.rule.max_gap:
             return True
+        cx, cy = self._camera_motion(t, end, step)  # the camera's motion of the box a frame, away from the end
+        if step > 0:  # leaving, carried out within ``exit`` by a steady camera alone: as it was before the end
+            far = span + t.rule.exit
+            before = self._camera_motion(t, end, -1)
+            if not (self._inside(shifted(edge, cx * far, cy * far))
+                    or self._inside(shifted(edge, -before[0] * far, -before[1] * far))):
+                return True
+        vx, vy = t.velocity if step > 0 else self._start_velocity(t)
+        far = span + t.rule.reach
+        return frames <= far and not self._inside(shifted(edge, (cx + step * vx) * far, (cy + step * vy) * far))
+
+    @staticmethod
+    def _camera_motion(t: Track, end: int, step: int) -> tuple[float, float]:
+        """The camera's mean shift of the content a frame over the ``CAMERA_FRAMES`` from ``end`` on, in the
+        direction of ``step`` (1: later frames, -1: earlier ones; (0, 0) where no frame is known)."""
         k = max((k for k in range(1, CAMERA_FRAMES + 1) if end + step * k in t.camera), default=1)
         (ax, ay) = t.camera.get(end, (0.0, 0.0))
         (bx, by) = t.camera.get(end + step * k, (ax, ay))
-        vx, vy = t.velocity if step > 0 else self._start_velocity(t)
-        mx, my = (bx - ax) / k + step * vx, (by - ay) / k + step * vy  # the box's motion a frame, away from the end
-        far = span + t.rule.reach
-        return not self._inside(shifted(edge, mx * far, my * far))
+        return (bx - ax) / k, (by - ay) / k
 
     def _at_border(self, box: Box) -> bool:
         """Whether the box touches the frame's border (within BORDER of its size): a face entering or leaving."""
@@ -315,7 +351,7 @@ class Tracker:
         """Drop what no later frame needs: finished tracks become audit records, old hits are pruned."""
         keep = []
         for t in self.tracks:
-            if t.last + t.rule.post + t.rule.reach < f and self.seen - t.last > t.rule.max_gap + 1:
+            if t.last + t.rule.post + t.rule.reach_after < f and self.seen - t.last > t.rule.max_gap + 1:
                 if self._confirmed(t):
                     self.records.append(t.record(max(0, t.first - t.rule.pre), t.last + t.rule.post))
                 continue

@@ -56,6 +56,7 @@ EDGE_SECONDS = 0.15  # and this long before its first and after its last detecti
 BORDER_SECONDS = 1.2  # a face cut by the frame's border, entering or leaving, is masked up to this long before its
 # first (after its last) detection while its box, carried by the camera, is inside the frame; the frames of this
 # span are held in memory before they are written
+EXIT_SECONDS = 5.0  # and up to this long after its last detection while the camera alone carries it out of the frame
 X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
 MP4_AUDIO = {"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"}  # audio the MP4 muxer takes as is
 END = None
@@ -354,7 +355,8 @@ def make_tracker(settings, fps: float) -> Tracker:
     # linking reaches a keyframe interval's motion; a verified logo on one keyframe is masked (it stands for k frames)
     logo = TrackRule(max_gap=max(gap, 2 * k), pre=max(edge, k - 1), post=max(edge, k - 1),
                      max_centre_shift=1.5 * k, confirm_score=0.0)
-    return Tracker(max_gap=gap, pre=edge, post=edge, border=round(BORDER_SECONDS * fps), rules={LOGO: logo})
+    return Tracker(max_gap=gap, pre=edge, post=edge, border=round(BORDER_SECONDS * fps),
+                   exit=round(EXIT_SECONDS * fps), rules={LOGO: logo})
 
 
 @contextmanager
