@@ -9,7 +9,8 @@ to another over ``--frames`` frames, encoded with H.264 at 25 fps. The ground tr
 photo, found once at full size, enlarged with it and carried into each frame by the window's offset (faces MTCNN
 is at least 0.95 sure of: under that, red-and-white chairs and sleeves were among them); an instance counts on a
 frame when 20% of its box is inside the frame (entering, leaving and cut faces included) and is *removed* when
-95% of its visible box is filled.
+95% of its visible box is filled. The share of the frames' area filled is printed too: masking more than the
+faces costs the viewer, and a tracker that masks everything removes every face.
 
 Photos are split: ``tuning`` are the two the tracker's border handling was built on (the five-face photo of the
 test and the orchestra); ``held-out`` are the other group photos, not looked at while building it. Each seed draws
@@ -76,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from detectors.faces import FaceDetector
-    from face_pan import unmasked, write_clip
+    from face_pan import blacked, unmasked, write_clip
     from leak_check import decode_rgb
     from redact.core.console import Console
     from redact.core.settings import Settings
@@ -84,7 +85,8 @@ def main() -> None:
 
     truth_model = FaceDetector(detect_side=4000, min_face_size=12, threshold=TRUTH_THRESHOLD)
     total = missed = cut_total = cut_missed = 0
-    print(f"{'photo':32s} seed  scale faces instances  cut  not removed (cut)  s/frame")
+    filled = []
+    print(f"{'photo':32s} seed  scale faces instances  cut  not removed (cut)  s/frame  filled")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for seed in args.seeds:
@@ -103,7 +105,10 @@ def main() -> None:
                     job.finish()
                 dt = (time.perf_counter() - t0) / args.frames
                 assert status == "ok", (name, status)
-                bad = unmasked(decode_rgb(dst), clip)
+                output = decode_rgb(dst)
+                bad = unmasked(output, clip)
+                share = float(np.mean([blacked(image).mean() for image in output]))  # of the frames' area
+                filled.append(share)
                 n = sum(map(len, clip.boxes))
                 cut = sum(1 for boxes in clip.boxes for b in boxes
                           if b[0] <= 0 or b[1] <= 0 or b[2] >= WINDOW[0] or b[3] >= WINDOW[1])
@@ -111,11 +116,12 @@ def main() -> None:
                 total, missed = total + n, missed + len(bad)
                 cut_total, cut_missed = cut_total + cut, cut_missed + cut_bad
                 print(f"{name:32s} {seed:4d} {k:6.2f} {n_faces:5d} {n:9d} {cut:4d} {len(bad):12d} {cut_bad:5d} "
-                      f"{dt:8.2f}", flush=True)
+                      f"{dt:8.2f} {share:6.1%}", flush=True)
                 for frame, box, share in bad:
                     print(f"    frame {frame}: box {tuple(round(v) for v in box)} {share:.0%} filled")
     print(f"{args.split}, seeds {args.seeds}: {missed} of {total} face instances not removed, {cut_missed} of them cut "
-          f"by the frame's border ({cut_total} instances were)")
+          f"by the frame's border ({cut_total} instances were); {np.mean(filled):.1%} of the frames' area filled "
+          f"(mean over pans)")
 
 
 if __name__ == "__main__":

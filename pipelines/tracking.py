@@ -24,6 +24,12 @@ face's mouth and chin in view for three seconds after its eyes went): after its 
 to ``exit`` frames when the camera's motion alone carries its box out of the frame within them. That costs no
 memory: frames after a track's end need no look-ahead.
 
+A track's own motion (its velocity over the content, less the camera's) is measured over its hits of up to
+``VELOCITY_FRAMES`` frames, and along an axis where the border cuts its box, from the edge it does not cut: the
+centre of a face's cut box moves at half the face's speed as it leaves, and a velocity read from it carried
+a lost face's mask away from it (and grew it, by the drift, over the whole frame). Past ``border`` frames only
+the camera carries the box.
+
 Detections are linked by centre distance only when their sizes are alike (``MAX_SIZE_CHANGE``): a face leaving
 by the border shrinks frame by frame as the border cuts it, never to a third of itself between two detections,
 and a small false detection near it must not pull its track away.
@@ -60,6 +66,26 @@ def shifted(b: Box, dx: float, dy: float) -> Box:
     return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
 
 
+def motion(a: Box, carried: Box, b: Box, size: tuple[int, int] | None) -> tuple[float, float]:
+    """How far a detection ``a`` moved to ``b`` on a later frame (``carried``: ``a`` moved by the camera to that
+    frame): its centre's shift, except along an axis where the frame's border cuts either box (as a face leaves,
+    its cut box's centre moves at half its speed, or stands still): there the shift of the edge the border does not
+    cut, and none where it cuts both."""
+    w, h = size or (float("inf"), float("inf"))
+
+    def axis(lo: int, end: float) -> float:
+        hi = lo + 2
+        cut_lo, cut_hi = a[lo] <= 0.5 or b[lo] <= 0.5, a[hi] >= end - 0.5 or b[hi] >= end - 0.5
+        if cut_lo and cut_hi:
+            return 0.0
+        if cut_lo or cut_hi:
+            edge = hi if cut_lo else lo
+            return b[edge] - carried[edge]
+        return (b[lo] + b[hi] - carried[lo] - carried[hi]) / 2
+
+    return axis(0, w), axis(1, h)
+
+
 def union_box(boxes: list[Box]) -> Box:
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
@@ -70,6 +96,7 @@ def lerp_box(a: Box, b: Box, t: float) -> Box:
 
 BORDER = 0.25  # a box within this fraction of its size of the frame's edge touches the border
 CAMERA_FRAMES = 8  # frames the camera's motion is averaged over past a track's end
+VELOCITY_FRAMES = 8  # a track's own motion is measured from its earliest hit within this many frames
 MAX_SIZE_CHANGE = 2.0  # two boxes apart (no overlap) are linked only if neither's larger side is over this times
 # the other's
 
@@ -116,22 +143,29 @@ class Track:
     last_time: float = 0.0
     max_score: float = 0.0
     count: int = 0
-    # centre motion in pixels per frame over the picture's content (less the camera's), from the last two hits
+    # motion in pixels per frame over the picture's content (less the camera's), from the earliest hit within
+    # VELOCITY_FRAMES to the last (``motion``)
     velocity: tuple[float, float] = (0.0, 0.0)
     camera: dict[int, tuple[float, float]] = field(default_factory=dict)  # frame -> the content's total shift
 
     def moved(self, box: Box, since: int, frame: int) -> Box:
         """``box`` on frame ``since`` carried to ``frame`` by the camera."""
-        (ax, ay), (bx, by) = self.camera.get(since, (0.0, 0.0)), self.camera.get(frame, (0.0, 0.0))
+        (ax, ay), (bx, by) = self.shift_at(since), self.shift_at(frame)
         return shifted(box, bx - ax, by - ay)
 
-    def add(self, frame: int, time: float, region: Region) -> None:
+    def shift_at(self, frame: int) -> tuple[float, float]:
+        """The content's total shift on ``frame``; past the last frame seen (the video's end), the last one's."""
+        if frame in self.camera or not self.camera:
+            return self.camera.get(frame, (0.0, 0.0))
+        return self.camera[max(self.camera)] if frame > max(self.camera) else self.camera[min(self.camera)]
+
+    def add(self, frame: int, time: float, region: Region, size: tuple[int, int] | None = None) -> None:
         if self.count:
-            prev = self.hits.get(self.last)
-            if prev is not None:
-                (px, py), (cx, cy) = centre(self.moved(prev.box, self.last, frame)), centre(region.box)
-                dt = frame - self.last
-                self.velocity = ((cx - px) / dt, (cy - py) / dt)
+            ref = min((k for k in self.hits if k >= frame - VELOCITY_FRAMES), default=self.last)
+            if ref in self.hits:
+                a = self.hits[ref].box
+                dx, dy = motion(a, self.moved(a, ref, frame), region.box, size)
+                self.velocity = (dx / (frame - ref), dy / (frame - ref))
         else:
             self.first, self.first_time = frame, time
         self.hits[frame] = region
@@ -216,12 +250,12 @@ class Tracker:
                 continue
             used_t.add(ti)
             used_r.add(ri)
-            live[ti].add(frame, time, regions[ri])
+            live[ti].add(frame, time, regions[ri], self.size)
         for ri, r in enumerate(regions):
             if ri not in used_r:
                 t = Track(self._next_id, r.kind, r.detector, r.label, self.rule(r.kind), camera=self.camera)
                 self._next_id += 1
-                t.add(frame, time, r)
+                t.add(frame, time, r, self.size)
                 self.tracks.append(t)
 
     # -- masking -------------------------------------------------------------------------------------------
@@ -237,9 +271,14 @@ class Tracker:
                 return box, t.first - f
             return None
         if t.last < f <= t.last + t.rule.post + t.rule.reach_after:
-            box = t.predicted(f)
-            if f <= t.last + t.rule.post or self._crossing(t, t.last, 1, f - t.last, box):
-                return box, f - t.last
+            frames = f - t.last
+            if frames <= t.rule.post + t.rule.reach:
+                box = t.predicted(f)
+                if frames <= t.rule.post or self._crossing(t, t.last, 1, frames, box):
+                    return box, frames
+            box = t.moved(t.hits[t.last].box, t.last, f)
+            if self._carried_out(t, box):
+                return box, min(frames, t.rule.post + t.rule.reach)
             return None
         if t.first < f < t.last:
             before = max(k for k in t.hits if k < f)
@@ -254,10 +293,8 @@ class Tracker:
         a face crossing the frame's border ``frames`` frames away with its carried ``box`` still in the frame.
         Within the gap (``max_gap`` frames past ``pre``/``post``) touching the border is enough; beyond it, up to
         ``border`` frames, the box must also be moving out: carried by its own and the camera's motion at the end
-        (the camera's averaged over ``CAMERA_FRAMES``), out of the frame by the end of that span; beyond that,
-        after the last detection only, up to ``exit`` frames, by the camera's motion alone by the end of that
-        span. A face that stays where the detector lost it (turned away, hidden) is not masked there for longer
-        than the gap."""
+        (the camera's averaged over ``CAMERA_FRAMES``), out of the frame by the end of that span. A face that
+        stays where the detector lost it (turned away, hidden) is not masked there for longer than the gap."""
         edge = t.hits[end].box
         if not (self._at_border(edge) and self._inside(box)):
             return False
@@ -265,15 +302,21 @@ class Tracker:
         if frames <= span + t.rule.max_gap:
             return True
         cx, cy = self._camera_motion(t, end, step)  # the camera's motion of the box a frame, away from the end
-        if step > 0:  # leaving, carried out within ``exit`` by a steady camera alone: as it was before the end
-            far = span + t.rule.exit
-            before = self._camera_motion(t, end, -1)
-            if not (self._inside(shifted(edge, cx * far, cy * far))
-                    or self._inside(shifted(edge, -before[0] * far, -before[1] * far))):
-                return True
         vx, vy = t.velocity if step > 0 else self._start_velocity(t)
         far = span + t.rule.reach
-        return frames <= far and not self._inside(shifted(edge, (cx + step * vx) * far, (cy + step * vy) * far))
+        return not self._inside(shifted(edge, (cx + step * vx) * far, (cy + step * vy) * far))
+
+    def _carried_out(self, t: Track, box: Box) -> bool:
+        """Whether the track, past its last detection, is a face a steady camera is carrying out of the frame:
+        its last box touches the border, ``box`` (that box carried by the camera alone) is still in the frame,
+        and the camera's motion both before and after the last detection would carry it out within ``exit``
+        frames. A camera that stood still and shakes after the face turned away carries nothing out."""
+        edge = t.hits[t.last].box
+        if not (t.rule.exit and self._at_border(edge) and self._inside(box)):
+            return False
+        far = t.rule.post + t.rule.exit
+        (ax, ay), (bx, by) = self._camera_motion(t, t.last, 1), self._camera_motion(t, t.last, -1)
+        return not (self._inside(shifted(edge, ax * far, ay * far)) or self._inside(shifted(edge, -bx * far, -by * far)))
 
     @staticmethod
     def _camera_motion(t: Track, end: int, step: int) -> tuple[float, float]:
@@ -297,15 +340,16 @@ class Tracker:
         w, h = self.size or (float("inf"), float("inf"))
         return box[0] < w and box[1] < h and box[2] > 0 and box[3] > 0
 
-    @staticmethod
-    def _start_velocity(t: Track) -> tuple[float, float]:
-        frames = sorted(t.hits)[:2]
-        if len(frames) < 2:
+    def _start_velocity(self, t: Track) -> tuple[float, float]:
+        """The track's own motion over its first hits (up to VELOCITY_FRAMES), as ``Track.velocity`` at its end."""
+        frames = sorted(t.hits)
+        f0 = frames[0]
+        f1 = max(k for k in frames if k <= f0 + VELOCITY_FRAMES)
+        if f1 == f0:
             return (0.0, 0.0)
-        (ax, ay) = centre(t.moved(t.hits[frames[0]].box, frames[0], frames[1]))
-        (bx, by) = centre(t.hits[frames[1]].box)
-        dt = frames[1] - frames[0]
-        return ((bx - ax) / dt, (by - ay) / dt)
+        a = t.hits[f0].box
+        dx, dy = motion(a, t.moved(a, f0, f1), t.hits[f1].box, self.size)
+        return (dx / (f1 - f0), dy / (f1 - f0))
 
     def _box(self, t: Track, f: int) -> Box | None:
         here = self._raw_box(t, f)

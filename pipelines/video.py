@@ -56,7 +56,7 @@ EDGE_SECONDS = 0.15  # and this long before its first and after its last detecti
 BORDER_SECONDS = 1.2  # a face cut by the frame's border, entering or leaving, is masked up to this long before its
 # first (after its last) detection while its box, carried by the camera, is inside the frame; the frames of this
 # span are held in memory before they are written
-EXIT_SECONDS = 5.0  # and up to this long after its last detection while the camera alone carries it out of the frame
+EXIT_SECONDS = 10.0  # and up to this long after its last detection while the camera alone carries it out of the frame
 X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
 MP4_AUDIO = {"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"}  # audio the MP4 muxer takes as is
 END = None
