@@ -11,7 +11,7 @@ from conftest import load_rgb, shared
 from face_pan import pan, unmasked, write_clip
 from leak_check import decode_rgb
 from pipelines.camera import CameraMotion
-from pipelines.tracking import Tracker
+from pipelines.tracking import Tracker, motion, shifted
 from redact.core.console import Console
 from redact.job import Job
 from redact.core.regions import FACE, Region
@@ -168,3 +168,25 @@ def test_a_small_detection_near_a_face_does_not_pull_its_track_away():
     masks = _run(Tracker(max_gap=10, pre=3, post=3), {**face, **small}, 30, (0.0, 0.0), (400, 300))
     for i in range(10, 20):
         assert any(r.box[0] <= 200 and r.box[1] <= 100 and r.box[2] >= 360 and r.box[3] >= 260 for r in masks[i]), i
+
+
+def test_the_motion_of_a_face_cut_by_the_border_is_read_from_its_uncut_edges():
+    """A face still on the content leaves by the top as the camera moves the content up 10 px: its cut box
+    shrinks from 40 to 30 px tall. Its centre moved 5 px down against the content; its bottom edge, which the
+    border does not cut, moved with it: no motion of its own."""
+    a, b = (100.0, 0.0, 160.0, 40.0), (100.0, 0.0, 160.0, 30.0)
+    carried = (100.0, -10.0, 160.0, 30.0)
+    assert motion(a, carried, b, (400, 300)) == (0.0, 0.0)
+    whole = (200.0, 100.0, 260.0, 160.0)
+    assert motion(whole, whole, shifted(whole, 3.0, -2.0), (400, 300)) == (3.0, -2.0)
+
+
+def test_the_last_frame_of_a_pan_is_masked_like_the_others():
+    """A face found on every frame of a pan (the camera 8 px a frame): the last frame's mask is its box grown by
+    its motion, like every other frame's. The tracker looked for the camera's shift on the frame after the last,
+    found none, and took the whole pan's shift (152 px) for the face's motion there: the last frame's mask grew
+    over most of the frame."""
+    dets = {i: [_face(i, 60.0 + 8 * i)] for i in range(20)}
+    masks = _run(Tracker(max_gap=10, pre=3, post=3), dets, 20, (8.0, 0.0), (400, 300))
+    widths = [r.box[2] - r.box[0] for r in masks[10] + masks[19]]
+    assert len(widths) == 2 and max(widths) < 60 + 4 * 8 + 1, widths
