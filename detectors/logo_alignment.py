@@ -72,7 +72,7 @@ def ecc_step(frame: Frame, samples: np.ndarray, H: np.ndarray, motion: int, iter
     compared = frame.compared.ravel()
     _, a, b = canonical(samples[compared], frame.features[0][0])
     template = np.zeros(compared.shape, np.float32)
-    template[compared] = frame.features[0][0] @ b
+    template[compared] = frame.features[0][0].values @ b
     template[~compared] = template[compared].mean()
     template = np.ascontiguousarray(template.reshape(frame.shape))
     image = np.ascontiguousarray((samples @ a).reshape(frame.shape).astype(np.float32))
