@@ -122,6 +122,41 @@ def test_verification_score_ignores_colour_and_background_but_not_shape():
     assert canonical(image[rng.permutation(400)], features)[0] < 0.4
 
 
+def test_canonical_correlation_with_a_frames_cached_features_is_the_textbook_one(logos, detector):
+    """A frame's features carry their mean and ridged covariance inverse, computed once (``Features``, for
+    speed): on a real scene sampled at a keypoint pose and off it, the canonical correlation and its directions
+    are those of centring both sides and solving, as written out here."""
+    from detectors.logo_alignment import ImageSampler, mark_size
+    from detectors.logo_verification import VERIFY_SIDE, canonical
+
+    def textbook(x, y):
+        x, y = x - x.mean(axis=0), y - y.mean(axis=0)
+        n = len(x)
+        cxx = x.T @ x + np.eye(3) * (1e-2 * n)
+        cyy = y.T @ y + np.eye(y.shape[1]) * (1e-6 * n + 1e-9)
+        values, vectors = np.linalg.eig(np.linalg.solve(cxx, x.T @ y) @ np.linalg.solve(cyy, y.T @ x))
+        i = int(np.argmax(values.real))
+        return np.sqrt(values[i].real), vectors[:, i].real, np.linalg.solve(cyy, y.T @ x @ vectors[:, i].real)
+
+    sc = scene(logos, 0, 140, "sticker", 5)
+    ri = [r.name for r in detector.references].index(sc.logo)
+    ref, frame = detector.references[ri], detector.frames[ri][VERIFY_SIDE]
+    sampler = ImageSampler(sc.image)
+    H = detector.keypoint_index.poses(sc.image)[ri][0]
+    rhos = []
+    for pose in (H, H @ np.array([[1, 0, ref.size[0] / 2], [0, 1, 0], [0, 0, 1.0]])):
+        x = sampler.sample(frame, pose, mark_size(pose, ref))[frame.compared.ravel()].astype(np.float64)
+        for features, _ in frame.features:
+            rho, a, b = canonical(x, features)
+            rho0, a0, b0 = textbook(x, features.values.astype(np.float64))
+            assert abs(rho - rho0) < 1e-9
+            # directions are defined up to a factor: compare their projections
+            assert abs(np.corrcoef(x @ a, x @ a0)[0, 1]) > 1 - 1e-9
+            assert abs(np.corrcoef(features.values @ b, features.values @ b0)[0, 1]) > 1 - 1e-9
+            rhos.append(rho)
+    assert min(rhos[:2]) > 0.9 > max(rhos[2:]), rhos  # on the mark, and half a mark off it
+
+
 def test_the_detector_finds_real_marks_and_nothing_on_logo_free_photos(logos, detector):
     """12 realistic scenes (every placement, 50-400 px) and 12 logo-free photos of the tuning split: the mark is
     covered in at least 7 (measured 8 at the default threshold), and no photo gets a detection (measured 0)."""
