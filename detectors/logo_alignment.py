@@ -21,7 +21,7 @@ COARSE_SIDE = 32  # the search's and the affine step's frame (longest side of th
 # turns (degrees) and scales about its centre, for the best score at COARSE_SIDE
 SEARCH_TURNS = (-8.0, 0.0, 8.0)
 SEARCH_SCALES = (0.9, 1.0, 1.1)
-FINE_SIDES = (32, 48, 64)  # the homography step and the final score run at the nearest to the mark's size
+FINE_SIDES = (32, 48, 64, 96)  # the homography step and the final score run at the nearest to the mark's size
 # ECC steps: (frame, motion, iterations, Gaussian smoothing size)
 STEPS = (("coarse", cv2.MOTION_AFFINE, 30, 5), ("fine", cv2.MOTION_HOMOGRAPHY, 20, 3))
 
