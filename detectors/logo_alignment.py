@@ -23,7 +23,7 @@ SEARCH_TURNS = (-8.0, 0.0, 8.0)
 SEARCH_SCALES = (0.9, 1.0, 1.1)
 FINE_SIDES = (32, 48, 64, 96)  # the homography step and the final score run at the nearest to the mark's size
 # ECC steps: (frame, motion, iterations, Gaussian smoothing size)
-STEPS = (("coarse", cv2.MOTION_AFFINE, 30, 5), ("fine", cv2.MOTION_HOMOGRAPHY, 40, 3))
+STEPS = (("coarse", cv2.MOTION_AFFINE, 30, 5), ("fine", cv2.MOTION_HOMOGRAPHY, 20, 3))
 
 
 class ImageSampler:
@@ -72,7 +72,7 @@ def ecc_step(frame: Frame, samples: np.ndarray, H: np.ndarray, motion: int, iter
     compared = frame.compared.ravel()
     _, a, b = canonical(samples[compared], frame.features[0][0])
     template = np.zeros(compared.shape, np.float32)
-    template[compared] = frame.features[0][0] @ b
+    template[compared] = frame.features[0][0].values @ b
     template[~compared] = template[compared].mean()
     template = np.ascontiguousarray(template.reshape(frame.shape))
     image = np.ascontiguousarray((samples @ a).reshape(frame.shape).astype(np.float32))

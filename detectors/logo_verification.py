@@ -43,7 +43,7 @@ class Frame:
 
     side: int
     shape: tuple[int, int]  # (fh, fw)
-    features: tuple[tuple[np.ndarray, float], ...]  # ((n, k) float32 features, penalty) per VERIFY_BLURS entry
+    features: tuple[tuple["Features", float], ...]  # ((n, k) features, penalty) per VERIFY_BLURS entry
     compared: np.ndarray  # bool (fh, fw)
     to_ref: np.ndarray
 
@@ -61,32 +61,44 @@ class Frame:
         features = []
         for sigma, penalty in VERIFY_BLURS:
             blurred = [cv2.GaussianBlur(d, (0, 0), sigma) if sigma else d for d in drawn]
-            features.append((np.stack([b[compared] for b in blurred], axis=1), penalty))
+            features.append((Features(np.stack([b[compared] for b in blurred], axis=1)), penalty))
         sx, sy = w / tw, h / th
         return cls(side, drawn[0].shape, tuple(features), compared,
                    np.array([[sx, 0, -pad * sx], [0, sy, -pad * sy], [0, 0, 1.0]]))
 
 
-def _cca(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(M, Cyy, Cxy) of x (n, p) and y (n, q), centred and ridged: M = Cxx^-1 Cxy Cyy^-1 Cyx, whose eigenvalues
-    are the squared canonical correlations."""
-    x = x.astype(np.float64) - x.mean(axis=0)
-    y = y.astype(np.float64) - y.mean(axis=0)
+class Features:
+    """One side of a canonical correlation that is compared many times (a frame's features, (n, q)), with its
+    mean and the inverse of its ridged covariance computed once."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+        y = values.astype(np.float64)
+        self.y, self.mean = y, y.mean(axis=0)
+        centred = y - self.mean
+        self.inverse = np.linalg.inv(centred.T @ centred + np.eye(y.shape[1]) * (1e-6 * len(y) + 1e-9))
+
+
+def _cca(x: np.ndarray, y: np.ndarray | Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(M, Cyy^-1, Cxy) of x (n, p) and y (n, q), centred and ridged: M = Cxx^-1 Cxy Cyy^-1 Cyx, whose
+    eigenvalues are the squared canonical correlations."""
+    y = y if isinstance(y, Features) else Features(y)
+    x = x.astype(np.float64)
     n = len(x)
-    cxx = x.T @ x + np.eye(x.shape[1]) * (1e-2 * n)  # ridge: a flat patch has no colour direction
-    cyy = y.T @ y + np.eye(y.shape[1]) * (1e-6 * n + 1e-9)
-    cxy = x.T @ y
-    return np.linalg.solve(cxx, cxy) @ np.linalg.solve(cyy, cxy.T), cyy, cxy
+    mx = x.mean(axis=0)
+    cxx = x.T @ x - n * np.outer(mx, mx) + np.eye(x.shape[1]) * (1e-2 * n)  # ridge: a flat patch has no colour
+    cxy = x.T @ y.y - n * np.outer(mx, y.mean)
+    return np.linalg.solve(cxx, cxy) @ (y.inverse @ cxy.T), y.inverse, cxy
 
 
-def canonical(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def canonical(x: np.ndarray, y: np.ndarray | Features) -> tuple[float, np.ndarray, np.ndarray]:
     """The first canonical correlation of x (n, p) and y (n, q), and the two directions (p,), (q,) that reach
     it."""
-    m, cyy, cxy = _cca(x, y)
+    m, cyy_inverse, cxy = _cca(x, y)
     values, vectors = np.linalg.eig(m)
     i = int(np.argmax(values.real))
     a = vectors[:, i].real
-    b = np.linalg.solve(cyy, cxy.T @ a)
+    b = cyy_inverse @ (cxy.T @ a)
     return float(np.sqrt(max(0.0, min(1.0, values[i].real)))), a, b
 
 
@@ -106,7 +118,7 @@ SHIFT = 0.08  # the sharpness evidence compares the pose with poses shifted by t
 EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "sharpness")
 
 
-def correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def correlations(x: np.ndarray, y: np.ndarray | Features) -> np.ndarray:
     """All canonical correlations of x (n, p) and y (n, q), largest first (the same ridge as ``canonical``)."""
     values = np.linalg.eigvals(_cca(x, y)[0]).real
     return np.sqrt(np.clip(np.sort(values)[::-1], 0.0, 1.0))
@@ -141,7 +153,7 @@ def evidence(sampler, frame: Frame, H: np.ndarray, size: float) -> np.ndarray:
     _, pa, pb = canonical(samples, sharp)
     mine = (full @ pa).reshape(frame.shape).astype(np.float32)
     theirs = np.zeros(compared.shape, np.float32)
-    theirs[compared] = sharp @ pb
+    theirs[compared] = sharp.values @ pb
     theirs[~compared] = theirs[compared].mean()
     theirs = theirs.reshape(frame.shape)
     g = [np.stack([cv2.Sobel(m, cv2.CV_32F, 1, 0), cv2.Sobel(m, cv2.CV_32F, 0, 1)], axis=-1)[frame.compared].ravel()
