@@ -50,7 +50,7 @@ ADDRESS_LABELS = (
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
     r"|indirizzo|cap|citt[àa]|morada|ulica|kod\s+pocztowy|miejscowo[śs][ćc]|adress|postnummer|postnr|osoite"
     r"|postinumero")
-PHONE_LABELS = (r"(?:international\s+)?(?:tele)?phone(?:\s+number)?|tel\.?|mobile|cell|fax|t[ée]l[ée]phone|telefon"
+PHONE_LABELS = (r"(?:international\s+)?(?:tele)?phone(?:[\s.]+number)?|tel\.?|mobile|cell|fax|t[ée]l[ée]phone|telefon"
                 r"|handy|tel[ée]fono|telefone|telem[óo]vel|puhelin")
 EMAIL_LABELS = r"e-?mail(?:\s+address)?|courriel"
 SSN_LABELS = r"social\s+security(?:\s+(?:number|no\.?))?|ssn(?:\s+while\s+serving)?"
@@ -185,8 +185,9 @@ class FieldFinder:
                 continue
             kind = next((k for k, caps in FUZZY_CAPTIONS.items() for c in caps
                          if word[0] == c[0] and word != c and edit_distance(word, c, 1) <= 1), None)
-            lost = w.text.lstrip("‘’'`|\\[(").lower()  # its first letter lost to a box's border: "‘AST" for LAST
-            if kind is None and lost != w.text.lower():
+            core = w.text.rstrip(".:;'’")  # its first letter lost to a box's border: "‘AST" (or "‘AST.") for LAST
+            lost = core.lstrip("‘’'`|\\[(").lower()
+            if kind is None and lost != core.lower():
                 kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost == c[1:]), None)
             if kind is not None:
                 out.append((kind, page.word_start[i], page.word_start[i] + len(w.text)))
@@ -237,7 +238,7 @@ class FieldFinder:
         label = text[start:end].strip().lower()
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
-        rest = re.sub(r"^['’‘]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)  # (a box's border)
+        rest = re.sub(r"^['’‘“”\"]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)  # (a box's border)
         bars = [i for i in page.words_in(end, line_end - len(rest)) if self._glyph_bar(kind, i)]
         if bars:  # (not a border: a digit OCR read as a bar, "Apt./Unit Number | 9" for 19)
             rest = text[page.word_start[bars[0]]:line_end]
@@ -419,9 +420,9 @@ class FieldFinder:
                 flat = ref > 0 and wb[3] - wb[1] < FLAT * ref  # a dash, whatever OCR read ("ay" for "—")
                 # a number's box OCR garbled into letters ("280 ae chi =I2Z617", its first box too: "kesh) = 09"):
                 # held, and taken if more of the number follows in the field
-                if bad and not flat and not (kind in NUMBER_KINDS and len(held) < MAX_HELD
-                                             and page.words[j].conf < REREAD_CONF):  # ("and" is no garble)
-                    break
+                garble = page.words[j].conf < REREAD_CONF or sum(c.isalnum() for c in word) <= 2  # ("EL" for 01;
+                if bad and not flat and not (kind in NUMBER_KINDS and len(held) < MAX_HELD and garble):  # "and" is
+                    break  # no garble)
                 if not whole_row and wb[0] > self.right_limit - 0.3 * (wb[3] - wb[1]):
                     break  # under the next column's caption
                 dash = flat or DASH_RE.fullmatch(word) is not None or DASH_LEAD_RE.match(word) is not None
