@@ -238,7 +238,8 @@ class FieldFinder:
         label = text[start:end].strip().lower()
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
-        rest = re.sub(r"^['’‘“”\"]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)  # (a box's border)
+        # (a quote OCR added after the caption, a box's border before the value)
+        rest = re.sub(r"^['’‘“”\"]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)
         bars = [i for i in page.words_in(end, line_end - len(rest)) if self._glyph_bar(kind, i)]
         if bars:  # (not a border: a digit OCR read as a bar, "Apt./Unit Number | 9" for 19)
             rest = text[page.word_start[bars[0]]:line_end]
@@ -495,6 +496,13 @@ class FieldFinder:
                     out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, 0.8)
                             for j in taken]
         return out
+
+
+def is_caption(text: str) -> bool:
+    """Whether ``text`` is a field's caption and nothing else ("Applicant", "Postal address", "Telephone:"): a
+    form's next field, not a value or a row of a table."""
+    text = LABEL_NOISE_RE.sub(" ", text).strip()
+    return any(rx.fullmatch(text) and text.split()[-1].lower() not in NEEDS_COLON for rx in LABEL_RES.values())
 
 
 def weak_field_words(page: PageText) -> list[int]:
