@@ -84,6 +84,7 @@ BELOW = 8.0  # a value under a label starts within this many label heights under
 SET_APART = 1.2  # a gap wider than this many heights after a label sets its value apart (no colon needed)
 ROW_PITCH_BREAK = 1.8  # a column ends where its next cell is this many row pitches below the last
 CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this many heights (a cell border)
+ZIP_GAP = 10.0  # a ZIP code's +4 starts within this many heights of its five digits (a form's comb of nine)
 GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
 # a label for a whole address (its value may run over several lines), not for one part of it (City, ZIP Code)
 WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
@@ -434,6 +435,9 @@ class FieldFinder:
                     # a number's digits (and a ZIP code's: an address value that is a number so far) a form
                     # spreads over boxes: the wider gap
                     limit = GAP_STOP if kind in NUMBER_KINDS or (kind == ADDRESS and number) else CELL_GAP
+                    zip5 = re.sub(r"\W", "", "".join(page.words[t].text for t in taken).translate(TO_DIGIT))
+                    if kind == ADDRESS and re.fullmatch(r"\d{5}", zip5):
+                        limit = ZIP_GAP  # a ZIP code's +4, past its comb's empty boxes and a dash OCR garbled
                     if wb[0] - prev[2] > limit * max(1.0, ref) and not (dash and number):
                         break  # the next cell (but a dash carries a number on to its next box: ZIP + 4)
                 prev = wb

@@ -409,7 +409,7 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     grey = grey_of(page.image)
     clean = unruled(grey)
     otsu = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0]
-    ssn = [k for k, it in enumerate(page.items) if it.kind == SSN]
+    ssn = [k for k, it in enumerate(page.items) if it.kind == SSN][:3]  # the veteran's (the claimant's after it)
     assert [str(page.items[k].text) for k in ssn] == ["137", "09", "9040"]
     for k in ssn:
         ink = page.item_mask(k) & (grey <= otsu)
@@ -419,8 +419,8 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     box = (slice(ys.min() - 12, ys.max() + 12), slice(xs.min() - 12, xs.max() + 40))
     digits = np.any([page.item_mask(k) for k in ssn], axis=0)[box]
     grown = cv2.dilate(digits.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    assert (grey[box][~grown] < 200).sum() > 200  # the boxes were there
-    assert (clean[box][~grown] < 200).sum() < 20
+    before, after = (grey[box][~grown] < 200).sum(), (clean[box][~grown] < 200).sum()
+    assert before > 1000 and after < before / 5, (before, after)  # (left: the dashes between the combs, specks)
     read = " ".join(w.text for w in ocr_page(page.image))
     assert "9040" in read and "09" in read.split()
 
