@@ -49,9 +49,11 @@ POSTCODE_TOKEN_RE = re.compile(r"\b(?:\d{4,5}|\d{2}-\d{3}|\d{4}-\d{3}|\d{3}[ ]\d
 MONEY_RE = re.compile(r"\d[.,]\d{2}\b|[$€£]")
 HOUSE_LINE_RE = re.compile(r"\d{1,6}[A-Za-z]?[.,]?[ ]+[A-Z][A-Za-z'-]+")  # "1876 Birch ..." (a house number)
 UNIT_LINE_RE = re.compile(r"(?i:flat|apt\.?|apartment|unit|suite|building|bldg\.?|floor|level|c/o|no\.)[ ]*\d")
-COUNTRIES = frozenset("""usa us united states canada uk united kingdom ireland eire australia france deutschland germany
-netherlands nederland belgium belgique belgie spain espana italy italia portugal poland polska sweden sverige norway
-norge denmark danmark finland suomi malaysia austria osterreich switzerland schweiz suisse""".split())
+COUNTRIES = frozenset("""usa|us|united states|united states of america|canada|uk|united kingdom|great britain|ireland
+|eire|australia|france|deutschland|germany|netherlands|the netherlands|nederland|belgium|belgique|belgie|spain|espana
+|italy|italia|portugal|poland|polska|sweden|sverige|norway|norge|denmark|danmark|finland|suomi|malaysia|austria
+|osterreich|switzerland|schweiz|suisse""".replace("\n", "").split("|"))
+TOWN_LINE_RE = re.compile(r"[A-Z][\w'’.-]+(?:[ -][A-Z][\w'’.-]+){0,2}")  # "Norwich", "Milton Keynes"
 BLOCK_LINES = 3  # lines of a block taken above and below an address line
 BLOCK_WORDS = 7  # a block line has at most this many words
 
@@ -124,6 +126,12 @@ def _house_above(page: PageText, lines, k: int) -> bool:
     return abs(ax - x) <= 1.0 * height and -0.5 * height <= top - abottom <= 1.0 * height
 
 
+def _postcode_or_country(page: PageText, a: int, b: int) -> bool:
+    line = page.text[a:b]
+    return _country_line(line) or POSTCODE_LINE_RE.match(page.digits[a:b].strip()) is not None \
+        or (POSTCODE_TOKEN_RE.search(line) is not None and not MONEY_RE.search(line))
+
+
 def _block(page: PageText, lines, k: int) -> list[Span]:
     """The short lines aligned with line ``k`` just above and under it: the rest of its address block."""
     text = page.text
@@ -145,9 +153,12 @@ def _block(page: PageText, lines, k: int) -> list[Span]:
                 break
             if step == -1 and not UNIT_LINE_RE.match(line.strip()):
                 break  # above a street line only a flat's or building's line ("Flat 3", "Apt 5, ..."): not a name
-            if step == 1 and not (_country_line(line) or POSTCODE_LINE_RE.match(page.digits[a:b].strip())
-                                  or (POSTCODE_TOKEN_RE.search(line) and not MONEY_RE.search(line))):
-                break  # under it: a postcode line or the country ("Total 1,262.35" is none)
+            if step == 1 and not (_postcode_or_country(page, a, b) or (
+                    TOWN_LINE_RE.fullmatch(line.strip()) and j + 1 < len(lines)
+                    and _postcode_or_country(page, *lines[j + 1]) and abs(_left(page, lines[j + 1][0])[0] - x)
+                    <= 1.0 * height)):
+                break  # under it: a postcode line or the country ("Total 1,262.35" is none), or a town's name
+                # with one of them under it (a UK address: "Norwich" / "PR2 3DM")
             out.append(Span(a, b, ADDRESS, 0.7))
             prev_top, prev_bottom = ltop, lbottom
     return out

@@ -45,12 +45,12 @@ ADDRESS_LABELS = (
     r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+"
     r"|delivery\s+|street\s+"
     r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|no\.\s*[&8](?=\s*$|\s*\n)|number\s+and\s+street|city|town"
-    r"|state/province|province|county|post\s*code|postal\s+code|zip(?:\s+code)?(?:/postal\s+code)?"
+    r"|state/province|province|county|post\s*code|postal\s*code|zip(?:\s+code)?(?:/postal\s*code)?"
     r"|apt[.,\-]?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
     r"|indirizzo|cap|citt[àa]|morada|ulica|kod\s+pocztowy|miejscowo[śs][ćc]|adress|postnummer|postnr|osoite"
     r"|postinumero")
-PHONE_LABELS = (r"(?:international\s+)?(?:tele)?phone(?:\s+number)?|tel\.?|mobile|cell|fax|t[ée]l[ée]phone|telefon"
+PHONE_LABELS = (r"(?:international\s+)?(?:tele)?phone(?:[\s.]+number)?|tel\.?|mobile|cell|fax|t[ée]l[ée]phone|telefon"
                 r"|handy|tel[ée]fono|telefone|telem[óo]vel|puhelin")
 EMAIL_LABELS = r"e-?mail(?:\s+address)?|courriel"
 SSN_LABELS = r"social\s+security(?:\s+(?:number|no\.?))?|ssn(?:\s+while\s+serving)?"
@@ -59,8 +59,9 @@ DOB_LABELS = (r"date\s+of\s+birth|d\.?o\.?b\.?|birth\s*date|geburtsdatum|date\s+
 FIELD_KINDS = ((PERSON, PERSON_LABELS), (ADDRESS, ADDRESS_LABELS), (PHONE, PHONE_LABELS), (EMAIL, EMAIL_LABELS),
                (SSN, SSN_LABELS), (DATE_OF_BIRTH, DOB_LABELS))
 # labels that name data only when they end in ":" ("to" and "from" are common words)
+COLON_RE = re.compile(r"\s*(?:\([^)]*\)\s*)?[:;]")  # a colon after a label (a parenthetical between)
 NEEDS_COLON = frozenset("to from cc attention member client customer student employee guest resident cap".split())
-LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.\s*)?({_OWNER}(?:{labels}))(?!\w|['’]\w)", re.I)
+LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.[ ]*)?({_OWNER}(?:{labels}))(?!\w|['’]\w)", re.I)
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
 # (an item number may be read with a dash: "17-" for "17.")
@@ -83,6 +84,7 @@ BELOW = 8.0  # a value under a label starts within this many label heights under
 SET_APART = 1.2  # a gap wider than this many heights after a label sets its value apart (no colon needed)
 ROW_PITCH_BREAK = 1.8  # a column ends where its next cell is this many row pitches below the last
 CELL_GAP = 2.5  # a name's or an address's value ends at a gap wider than this many heights (a cell border)
+ZIP_GAP = 10.0  # a ZIP code's +4 starts within this many heights of its five digits (a form's comb of nine)
 GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than this many heights (the next cell)
 # a label for a whole address (its value may run over several lines), not for one part of it (City, ZIP Code)
 WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
@@ -93,6 +95,8 @@ SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
 BORDER_EDGE_RE = re.compile(r"^[\\|/\[\]]+|[\\|/\[\]]+$")  # a box border on a word's edge
 DASH_RE = re.compile(r"[-–—=~_]+")  # a split field's dash ("ZIP 55802 — 1234", "SSN 123 - 45 - 6789")
 DASH_LEAD_RE = re.compile(r"[-–—=~_]+[|\[]?\d")  # the dash read with the next box's number ("—|1901")
+GLYPH_BAR = 0.45  # a bar or bracket this many text heights wide holds a glyph: OCR's "|" for a 1 ("| 9" for 19)
+FLAT = 0.4  # a mark no taller than this share of the value's height is a dash, whatever OCR read ("ay" for "—")
 # one-word captions as OCR may garble them by one letter ("ciy" for "City"): taken where one starts its text line
 FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "state"), PERSON: ("name", "surname"),
                   PHONE: ("phone",), EMAIL: ("email",)}
@@ -120,8 +124,13 @@ def _word_ok(kind: str, word: str) -> bool:
 
 
 def _same_row(a, b) -> bool:
-    """Whether boxes ``a`` and ``b`` overlap vertically by more than half the lower one's height."""
-    return min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
+    """Whether boxes ``a`` and ``b`` overlap vertically by more than half the lower one's height; a flat mark (a
+    dash between a comb's boxes, set low) when its middle lies within the other's height."""
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    if min(ha, hb) < FLAT * max(ha, hb):
+        flat, other = (a, b) if ha < hb else (b, a)
+        return other[1] <= (flat[1] + flat[3]) / 2 <= other[3] + 0.25 * (other[3] - other[1])
+    return min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(ha, hb)
 
 
 def _numeric(words) -> bool:
@@ -136,8 +145,8 @@ def _value_ok(kind: str, text: str) -> bool:
     digits = sum(c.isdigit() for c in text)
     if kind == PERSON:
         return sum(c.isalpha() for c in text) >= 1
-    if kind == ADDRESS:
-        return sum(c.isalnum() for c in text) >= 1  # (an apartment number: "1", OCR's "Q" for 9)
+    if kind == ADDRESS:  # (an apartment number: "1", OCR's "Q" for 9, "|" for 1)
+        return sum(c.isalnum() for c in text.translate(TO_DIGIT)) >= 1
     if kind == EMAIL:
         return "@" in text or re.search(r"\w\.\w", text) is not None
     if kind == PHONE:  # (or a comb's first box read clean, the rest garbled: "972 —pl2e")
@@ -156,6 +165,8 @@ class FieldFinder:
         self.labels: list[tuple[str, int, int]] = []  # kind, start, end in page.text
         for kind, rx in LABEL_RES.items():
             for m in rx.finditer(page.letters):  # (OCR's confusions undone: "F\\RST" for FIRST)
+                if m.group(1).split()[-1].strip(".").lower() in NEEDS_COLON and not COLON_RE.match(page.text, m.end()):
+                    continue  # "to", "from" ... without a colon: a common word, no caption (a value's "tO)")
                 self.labels.append((kind, m.start(), m.end()))
         self.labels += self._garbled_captions()
         self.label_words = {i for _, a, b in self.labels for i in page.words_in(a, b)}
@@ -175,8 +186,9 @@ class FieldFinder:
                 continue
             kind = next((k for k, caps in FUZZY_CAPTIONS.items() for c in caps
                          if word[0] == c[0] and word != c and edit_distance(word, c, 1) <= 1), None)
-            lost = w.text.lstrip("‘’'`|\\[(").lower()  # its first letter lost to a box's border: "‘AST" for LAST
-            if kind is None and lost != w.text.lower():
+            core = w.text.rstrip(".:;'’")  # its first letter lost to a box's border: "‘AST" (or "‘AST.") for LAST
+            lost = core.lstrip("‘’'`|\\[(").lower()
+            if kind is None and lost != core.lower():
                 kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost == c[1:]), None)
             if kind is not None:
                 out.append((kind, page.word_start[i], page.word_start[i] + len(w.text)))
@@ -216,7 +228,7 @@ class FieldFinder:
             if line_start <= a and b <= start:
                 before = before[:a - line_start] + " " * (b - a) + before[b - line_start:]
         after = text[end:line_end]
-        colon = re.match(r"\s*(?:\([^)]*\)\s*)?[:;]", after) is not None
+        colon = COLON_RE.match(after) is not None
         # a caption after other words on its line stands apart from them (a form's part caption beside the
         # field's own caption: "3. NAME WHILE   LAST   Castillo"); its value must then stand apart too
         apart = False
@@ -227,8 +239,14 @@ class FieldFinder:
         label = text[start:end].strip().lower()
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
-        rest = re.sub(r"^['’‘]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\[\]]+\s+)*", "", after)  # (a box's border)
-        if LABEL_NOISE_RE.sub("", rest):  # something follows the label on its line
+        # (a quote OCR added after the caption, a box's border before the value)
+        rest = re.sub(r"^['’‘“”\"]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)
+        bars = [i for i in page.words_in(end, line_end - len(rest)) if self._glyph_bar(kind, i)]
+        if bars:  # (not a border: a digit OCR read as a bar, "Apt./Unit Number | 9" for 19)
+            rest = text[page.word_start[bars[0]]:line_end]
+        # (a number alone after an address's or a number's caption is its value, not an item number: "Apt. 3.")
+        lone = (kind == ADDRESS or kind in NUMBER_KINDS) and re.fullmatch(r"\d{1,2}[.,]", rest.strip()) is not None
+        if bars or lone or LABEL_NOISE_RE.sub("", rest):  # something follows the label on its line
             pos = line_end - len(rest)
             if page.word_at[pos] < 0 or page.word_at[pos] in self.label_words:
                 return None  # (another caption follows: its value is its own)
@@ -238,7 +256,8 @@ class FieldFinder:
             # a caption in capitals before a value that is not; a number after its caption ("Apt. No. |2", OCR's
             # box border before the 2)
             core = value.strip("|[]_")
-            number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and core.isalnum())
+            number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and core.isalnum()) \
+                or bool(bars)
             caps_caption = (text[start:end].isupper() and not value.isupper()) or number
             marked = colon or label.endswith(" by") or caps_caption
             if self._gap(end - 1, pos) >= SET_APART or (marked and not apart):
@@ -259,6 +278,13 @@ class FieldFinder:
         if below is None or self._caption_line(page.word_start[below[0]]):
             return None  # an empty field: what lies under it is the next caption or heading, not its value
         return below
+
+    def _glyph_bar(self, kind: str, i: int) -> bool:
+        """Whether word ``i`` is a bar or bracket as wide as a digit (OCR's "|" for a 1, "|]" for 11), not a box's
+        border, in a value that may hold digits."""
+        w = self.page.words[i]
+        return (kind in NUMBER_KINDS or kind == ADDRESS) and re.fullmatch(r"[|\[\]!]+", w.text) is not None \
+            and w.box[2] - w.box[0] >= GLYPH_BAR * self.text_height
 
     def _straddling(self, start: int, end: int) -> int | None:
         """The word to the right of a caption set over two lines ("No. &" / "Street"), whose value box stands
@@ -334,6 +360,9 @@ class FieldFinder:
         x1 = max(page.words[i].box[2] for i in idx)
         y1 = max(page.words[i].box[3] for i in idx)
         h = max(page.words[i].box[3] - page.words[i].box[1] for i in idx)
+        line_start = page.line_of(start)[0]
+        if not LABEL_NOISE_RE.sub("", page.text[line_start:start]):  # the caption's item number ("10."): its left
+            x0 = min([x0] + [page.words[i].box[0] for i in page.words_in(line_start, start)])  # edge is the box's
         under = [j for j, w in enumerate(page.words) if j not in idx and any(c.isalnum() for c in w.text)
                  and y1 - 0.3 * h <= w.box[1] <= y1 + BELOW * h and x0 - 2.0 * h <= w.box[0] <= max(x1, x0 + 4 * h)]
         # the leftmost word of the first row under it (the first of a split value's boxes: "513 - 19 - 0170"),
@@ -380,33 +409,41 @@ class FieldFinder:
                 prev = prev if prev is not None else page.words[start].box
                 word = page.words[j].text
                 # a box border, or a mark with no letter or digit ("§", "‘"): passed over
-                separator = SEPARATOR_RE.fullmatch(word) is not None or not any(c.isalnum() for c in word)
-                bad = not (separator or _word_ok(kind, word))
+                separator = (SEPARATOR_RE.fullmatch(word) is not None or not any(c.isalnum() for c in word)) \
+                    and not self._glyph_bar(kind, j)
+                bad = not (separator or _word_ok(kind, word) or self._glyph_bar(kind, j))
                 wb = page.words[j].box
                 if j in self.label_words and j != start and wb[0] < prev[2] - 0.3 * (wb[3] - wb[1]):
                     continue  # a caption's word stacked over the value's first word, not after it ("No. &")
                 if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
                         or len(taken) >= MAX_WORDS[kind]:
                     break
-                # a number's box OCR garbled into letters ("280 ae chi =I2Z617"): held, and taken if more of the
-                # number follows in the field
-                if bad and not (kind in NUMBER_KINDS and taken and len(held) < MAX_HELD
-                                and page.words[j].conf < REREAD_CONF):  # (OCR unsure of it: "and" is no garble)
-                    break
-                h = page.words[j].box[3] - page.words[j].box[1]
-                if not whole_row and page.words[j].box[0] > self.right_limit - 0.3 * h:
+                ref = max((page.words[t].box[3] - page.words[t].box[1] for t in taken + held), default=0.0)
+                flat = ref > 0 and wb[3] - wb[1] < FLAT * ref  # a dash, whatever OCR read ("ay" for "—")
+                # a number's box OCR garbled into letters ("280 ae chi =I2Z617", its first box too: "kesh) = 09"):
+                # held, and taken if more of the number follows in the field
+                garble = page.words[j].conf < REREAD_CONF or sum(c.isalnum() for c in word) <= 2  # ("EL" for 01;
+                if bad and not flat and not (kind in NUMBER_KINDS and len(held) < MAX_HELD and garble):  # "and" is
+                    break  # no garble)
+                if not whole_row and wb[0] > self.right_limit - 0.3 * (wb[3] - wb[1]):
                     break  # under the next column's caption
-                if taken and not whole_row:
-                    limit = GAP_STOP if kind in (PHONE, SSN, DATE_OF_BIRTH) else CELL_GAP
-                    ref = max(page.words[t].box[3] - page.words[t].box[1] for t in taken)  # (a dash is flat)
-                    dash = DASH_RE.fullmatch(word) is not None or DASH_LEAD_RE.match(word) is not None
-                    split = dash and _numeric(page.words[t].text for t in taken)
-                    if page.words[j].box[0] - prev[2] > limit * max(1.0, ref) and not split:
+                dash = flat or DASH_RE.fullmatch(word) is not None or DASH_LEAD_RE.match(word) is not None
+                if separator and not dash:
+                    continue  # a box border or stray mark: passed over, wherever it lies
+                number = _numeric(page.words[t].text for t in taken)
+                if (taken or held) and not whole_row:
+                    # a number's digits (and a ZIP code's: an address value that is a number so far) a form
+                    # spreads over boxes: the wider gap
+                    limit = GAP_STOP if kind in NUMBER_KINDS or (kind == ADDRESS and number) else CELL_GAP
+                    zip5 = re.sub(r"\W", "", "".join(page.words[t].text for t in taken).translate(TO_DIGIT))
+                    if kind == ADDRESS and re.fullmatch(r"\d{5}", zip5):
+                        limit = ZIP_GAP  # a ZIP code's +4, past its comb's empty boxes and a dash OCR garbled
+                    if wb[0] - prev[2] > limit * max(1.0, ref) and not (dash and number):
                         break  # the next cell (but a dash carries a number on to its next box: ZIP + 4)
-                prev = page.words[j].box
-                if bad:
+                prev = wb
+                if bad and not flat:
                     held.append(j)
-                elif not separator:
+                elif not (separator or flat):
                     taken += held + [j]
                     held = []
             # a number's last boxes garbled too ("972 —pl2e mle"): taken up to the field's end, when they may hold
@@ -463,6 +500,13 @@ class FieldFinder:
                     out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, 0.8)
                             for j in taken]
         return out
+
+
+def is_caption(text: str) -> bool:
+    """Whether ``text`` is a field's caption and nothing else ("Applicant", "Postal address", "Telephone:"): a
+    form's next field, not a value or a row of a table."""
+    text = LABEL_NOISE_RE.sub(" ", text).strip()
+    return any(rx.fullmatch(text) and text.split()[-1].lower() not in NEEDS_COLON for rx in LABEL_RES.values())
 
 
 def weak_field_words(page: PageText) -> list[int]:

@@ -442,13 +442,18 @@ def _capitalised(text: str) -> bool:
 
 
 def _column_cells(page: PageText) -> list[Span]:
-    """The cells of table columns whose header names people ("NAME", "Employee", "Patient" ...)."""
+    """The cells of table columns whose header names people ("NAME", "Employee", "Patient" ...), down to a cell
+    that is a field's caption (a boxed form's next field, "Applicant" under "Surname": no row of a table)."""
+    from detectors.fields import is_caption  # (fields' captions, the one list of them)
+
     spans: list[Span] = []
     for h, head in enumerate(page.words):
         if fold(_strip(head.text)) not in FOLDED_NAME_HEADERS:
             continue
         for cell in page.column_under(h):
             cell = [j for j in cell if any(c.isalnum() for c in page.words[j].text)]  # OCR's specks ("_") aside
+            if is_caption(" ".join(page.words[j].text for j in cell)):
+                break
             texts = [page.letters[page.word_start[j]:page.word_start[j] + len(page.words[j].text)] for j in cell]
             if len(cell) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):

@@ -37,6 +37,8 @@ MIN_TIMEOUT = 30.0
 MIN_CONF = 0.0  # tesseract gives -1 for non-words; everything it calls a word is kept (recall first)
 OSD_BELOW_CONF = 55.0  # a page whose words average less than this is checked for a turned orientation
 RULE_SHARE = 1 / 30  # a straight run of ink this share of the page's side long is a rule, not a letter
+FAINT_RULE_LEVEL = 0.6  # a faint rule's pixel is darker than this share of the way from Otsu's threshold to the paper
+FAINT_RULE_DOWN = 0.5  # a faint rule down is this share of a dark one's length (a comb box's height)
 REREAD_PAD = 0.4  # a word read again is cut out with this many of its heights of paper around it
 REREAD_GAP = 1.5  # crops are stacked this many word heights apart, so tesseract reads each as its own line
 REREAD_KEEP = 0.6  # a new reading is taken only with at least this share of the old one's letters and digits
@@ -44,24 +46,50 @@ REREAD_KEEP = 0.6  # a new reading is taken only with at least this share of the
 CLEAN_RE = re.compile(r"[A-Za-z][A-Za-z'’.\-]*,?|[(|\[]?\d[\d\-–/.)]*[|\]]?|[-–|]")
 
 
-def unruled(grey: np.ndarray) -> np.ndarray:
-    """The page with its ruled lines painted paper-white: table rules and form boxes, the long straight runs of ink
-    (at least ``RULE_SHARE`` of the page's width across, or of its height down). Tesseract skips or garbles text
-    that touches a rule (a table's cells, a boxed form's values); the words' boxes are the same either way."""
-    binv = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
-    h, w = grey.shape
-    across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, int(w * RULE_SHARE)), 1))
-    down = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, int(h * RULE_SHARE * 0.75))))
+def _runs(binv: np.ndarray, kernels) -> np.ndarray | None:
+    """The straight runs of ink in ``binv`` at least as long as one of ``kernels`` (an opening each: an erosion,
+    then a dilation, the dilation skipped when nothing is left), or None when there is none."""
     rules = None
-    for kernel in (across, down):  # an opening (erosion, then dilation), the dilation skipped when nothing is left
+    for kernel in kernels:
         core = cv2.erode(binv, kernel)
         if cv2.countNonZero(core):
             run = cv2.dilate(core, kernel)
             rules = run if rules is None else rules | run
-    if rules is None:
-        return grey
-    out = grey.copy()
-    out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = int(percentiles(grey, [90])[0])
+    return rules
+
+
+def unruled(grey: np.ndarray) -> np.ndarray:
+    """The page with its ruled lines painted paper-white: table rules and form boxes, the long straight runs of ink
+    (at least ``RULE_SHARE`` of the page's width across, or of its height down). Tesseract skips or garbles text
+    that touches a rule (a table's cells, a boxed form's values); the words' boxes are the same either way.
+
+    Dark rules are found at Otsu's threshold and painted out whole. Faint ones (a form's light grey comb boxes,
+    which Otsu counts as paper and which garble the digits typed in them: "nhesyt" for 137) are found at a
+    threshold nearer the paper (``FAINT_RULE_LEVEL``), down to a comb box's height (``FAINT_RULE_DOWN``), and
+    painted out only where lighter than Otsu's threshold: a digit's stroke across a comb's divider stays."""
+    otsu, binv = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    h, w = grey.shape
+    out = grey
+    across = cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, int(w * RULE_SHARE)), 1))
+    down = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, int(h * RULE_SHARE * 0.75))))
+    rules = _runs(binv, (across, down))
+    paper = int(percentiles(grey, [90])[0])
+    if rules is not None:
+        out = grey.copy()
+        out[cv2.dilate(rules, np.ones((3, 3), np.uint8)) > 0] = paper
+    # faint rules, looked for at half the resolution (each 2x2 block's darkest pixel, so a line one pixel wide
+    # stays): what is painted is lighter than Otsu's threshold anyway, a pixel's more or less is no matter
+    small = cv2.erode(grey, np.ones((2, 2), np.uint8))[::2, ::2]
+    faint = (small < otsu + FAINT_RULE_LEVEL * (paper - otsu)).astype(np.uint8)
+    rules = _runs(faint, (cv2.getStructuringElement(cv2.MORPH_RECT, (max(13, int(w * RULE_SHARE / 2)), 1)),
+                          cv2.getStructuringElement(cv2.MORPH_RECT,
+                                                    (1, max(8, int(h * RULE_SHARE * FAINT_RULE_DOWN / 2))))))
+    if rules is not None:
+        big = cv2.resize(rules, (w, h), interpolation=cv2.INTER_NEAREST)
+        paint = cv2.dilate(big, np.ones((5, 5), np.uint8)) > 0
+        paint &= out > otsu  # (a digit's stroke across a comb's divider stays)
+        out = grey.copy() if out is grey else out
+        out[paint] = paper
     return out
 
 

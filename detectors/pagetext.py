@@ -36,6 +36,7 @@ GAP_BREAK = 2.0  # a gap between words wider than this many word heights breaks 
 COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least this many text heights
 MAX_ROW_GAP = 3.0  # a table column ends at a vertical gap of more than this many row heights
 MAX_ROWS = 80
+PROSE_WORDS = 5  # a run of text with this many words in lower case is a sentence, not a table's row
 UNSURE_CONF = 50  # a word tesseract read with less confidence than this is one it was unsure of (garbled, often)
 
 
@@ -191,10 +192,12 @@ class PageText:
             run = next((c for c in self.row_cells(w.box[1], w.box[3]) if i in c), [i])
             x0, x1 = min(self.words[j].box[0] for j in run), max(self.words[j].box[2] for j in run)
             crossed = [x for x in starts if x0 < x - height < x + height < x1]
-            if len(crossed) >= 2 and not all(any(abs(self.words[j].box[0] - x) < 0.6 * height for j in run)
-                                             for x in crossed):
+            prose = sum(re.fullmatch(r"[a-z]+[.,;]?", self.words[j].text) is not None for j in run) >= PROSE_WORDS
+            if len(crossed) >= 2 and (prose or not all(any(abs(self.words[j].box[0] - x) < 0.6 * height
+                                                           for j in run) for x in crossed)):
                 break  # a line of running text under the table: it runs across two columns' starts (a row
-                # whose columns OCR ran together still has a word starting at each column's start)
+                # whose columns OCR ran together still has a word starting at each column's start, but not as
+                # many words in lower case as a sentence: a long sentence has a word near any column's start)
             mine = [j for j in run if left <= self.words[j].box[0] < right]
             y = max(self.words[j].box[3] for j in mine)
             out.append(mine)

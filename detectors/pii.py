@@ -59,6 +59,7 @@ IBAN_CUED_SHAPE_RE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,3}(?:[ ]{0,2}[A-Z0-9]{4}){0
 IBAN_SHAPE_RE = re.compile(r"[A-Z]{2}\d{2}(?:[ ]{0,2}[A-Z0-9]{4}){1,7}(?:[ ]{0,2}[A-Z0-9]{1,4})?\b")  # groups of four
 CARD_CUE = re.compile(r"\b(?:card|visa|master\s?card|amex|american\s+express|discover|credit|debit)\b"
                       r"(?:\s+(?:no\.?|number|num|#|on\s+file))?[^\w\n]{0,4}", re.I)
+SPLIT_GAP = 0.2  # words closer than this many heights are one word OCR split
 CUE_REACH = 60  # characters after a cue within which its value may come later in the sentence
 CARD_SHAPE_RE = re.compile(r"\d{3,6}(?:[.,]?[ \n-]\d{3,6}){2,4}(?![\d])")  # OCR may add a "." after a group
 LEADING_SLASH_RE = re.compile(r"(?<!\S)/(?=\d{3}(?![\d/]))")
@@ -70,6 +71,7 @@ PHONE_AFTER_CUE = re.compile(r"[+£#]?\(?\d[\d ()./Il|:;'’,°*OSBG-]{5,18}\d")
 # a number written internationally: "+", a country code and groups, whatever stray marks OCR put between them
 # ("+351 21 013: 3556")
 INTL_PHONE_RE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .:;'’,()-]{1,3}\d{1,5}){2,6}(?![\d])")
+LONE_AT_RE = re.compile(r"(?<=\d )@(?= \d)")  # an "@" alone between number groups: a 0
 PHONE_GROUP_RE = re.compile(r"\d{1,4}[.,]?")  # a phone number's group the line broke off
 # an IBAN's group the line broke off: with a digit, or a bank code of four letters before digits ("WEST 4081")
 IBAN_GROUP_RE = re.compile(r"(?=[A-Z0-9]{0,3}\d)[A-Z0-9]{1,4}[.,]?|[A-Z]{4}(?=[ \n]{1,2}\d)")
@@ -128,7 +130,7 @@ def ssn_ok(area: str, group: str, serial: str) -> bool:
 
 def _emails(page: PageText) -> list[Span]:
     text = page.text
-    out = [Span(m.start(), m.end(), EMAIL) for m in EMAIL_RE.finditer(text)]
+    out = [_with_split_head(page, Span(m.start(), m.end(), EMAIL)) for m in EMAIL_RE.finditer(text)]
     heads = [m for m in EMAIL_HEAD_RE.finditer(text) if not any(s.start <= m.start() < s.end for s in out)]
     for start, end in [(s.start, s.end) for s in out] + [(m.start(), m.end()) for m in heads]:
         word_end = end
@@ -157,6 +159,19 @@ def _emails(page: PageText) -> list[Span]:
                                or page.unsure(cell)):
             out += spans
     return out
+
+
+def _with_split_head(page: PageText, span: Span) -> Span:
+    """``span`` from the start of the word before it when OCR split one word in two there, their boxes touching
+    ("ame Lie.duboismartin@exampLe.co.uk": no space's width between them)."""
+    first = page.word_at[span.start]
+    if first < 0 or page.word_start[first] != span.start or span.start < 2 or page.text[span.start - 1] != " ":
+        return span
+    prev = page.word_at[span.start - 2]
+    a, b = page.words[prev].box, page.words[first].box
+    if re.fullmatch(r"[A-Za-z0-9._%+-]+", page.words[prev].text) and b[0] - a[2] < SPLIT_GAP * (b[3] - b[1]):
+        return Span(page.word_start[prev], span.end, span.kind, span.score)
+    return span
 
 
 def _ssns(page: PageText) -> list[Span]:
@@ -366,7 +381,7 @@ def _cell_spans(page: PageText, cell: list[int], kind: str, score: float) -> lis
 
 def _phones(page: PageText) -> list[Span]:
     out = []
-    text = page.digits
+    text = LONE_AT_RE.sub("0", page.digits)  # ("+358 @ 110 4605": OCR's "@" for a group's 0)
     one_line = text.replace("\n", " ")  # also a number the line broke ("(303)" / "431-7144")
     for view, region in [(v, r) for v in (text, one_line) for r in ("US", "GB")]:
         for match in phonenumbers.PhoneNumberMatcher(view, region, leniency=phonenumbers.Leniency.POSSIBLE):
