@@ -22,7 +22,10 @@ large face entering slowly is cut by the border for a second or more before the 
 leaving as the camera turns away from it may take longer to be carried out (a slow pan upwards leaves a large
 face's mouth and chin in view for three seconds after its eyes went): after its last detection it is masked up
 to ``exit`` frames when the camera's motion alone carries its box out of the frame within them. That costs no
-memory: frames after a track's end need no look-ahead.
+memory: frames after a track's end need no look-ahead. A face entering the same way (a slow pan downwards brings
+a large face in chin first, and MTCNN finds it three seconds later) is masked up to ``enter`` frames before its
+first detection when a steady camera carried its box in within ``exit`` frames; those frames are held in memory
+until then, so ``enter`` is what memory allows.
 
 A track's own motion (its velocity over the content, less the camera's) is measured over its hits of up to
 ``VELOCITY_FRAMES`` frames, and along an axis where the border cuts its box, from the edge it does not cut: the
@@ -111,22 +114,30 @@ class TrackRule:
     # frames a track that starts (ends) at the frame's border is masked before (after) its detections while its
     # carried box is inside the frame; at least max_gap
     border: int = 0
-    # frames a track that ends at the border is masked after its last detection while the camera's motion alone
-    # carries its box out of the frame; at least ``reach``
+    # frames a track that ends at the border is masked after its last detection while a steady camera alone
+    # carries its box out of the frame (within these frames)
     exit: int = 0
+    # frames a track that starts at the border is masked before its first detection while a steady camera alone
+    # carried its box in (within ``exit`` frames)
+    enter: int = 0
     max_centre_shift: float = 0.75  # link distance, in box sizes, when the boxes do not overlap
     # a track found on one frame only, less sure than this, is taken for a false alarm (not masked)
     confirm_score: float = 0.9
 
     @property
-    def reach(self) -> int:
-        """Frames before the first (after the last) detection a track may be masked on."""
+    def border_reach(self) -> int:
+        """Frames before the first (after the last) detection a track is followed by its own motion."""
         return max(self.max_gap, self.border)
+
+    @property
+    def reach(self) -> int:
+        """Frames before the first detection a track may be masked on."""
+        return max(self.border_reach, self.enter)
 
     @property
     def reach_after(self) -> int:
         """Frames after the last detection a track may be masked on."""
-        return max(self.reach, self.exit)
+        return max(self.border_reach, self.exit)
 
 
 @dataclass
@@ -196,14 +207,14 @@ class Tracker:
 
     def __init__(self, max_gap: int = 12, pre: int = 4, post: int = 4, min_iou: float = 0.2,
                  max_centre_shift: float = 0.75, motion_growth: float = 1.0, confirm_score: float = 0.9,
-                 rules: dict[str, TrackRule] | None = None, border: int = 0, exit: int = 0):
-        self.default_rule = TrackRule(max_gap, pre, post, border=border, exit=exit,
+                 rules: dict[str, TrackRule] | None = None, border: int = 0, exit: int = 0, enter: int = 0):
+        self.default_rule = TrackRule(max_gap, pre, post, border=border, exit=exit, enter=enter,
                                       max_centre_shift=max_centre_shift, confirm_score=confirm_score)
         self.rules = dict(rules or {})
         self.min_iou = min_iou
         self.motion_growth = motion_growth  # pixels of growth per pixel/frame of speed
-        # enough to know a track's second detection before its first frame, for every kind
-        self.lookahead = max(r.pre + r.reach + 2 for r in [self.default_rule, *self.rules.values()])
+        # enough to know a track's second detection, and the camera's motion after its first, before its first frame
+        self.lookahead = max(r.pre + r.reach for r in [self.default_rule, *self.rules.values()]) + CAMERA_FRAMES + 2
         # frames of camera motion kept: a box may be carried from a track's last detection this far
         self.camera_frames = self.lookahead + max(r.post + r.reach_after + 1 for r in [self.default_rule,
                                                                                         *self.rules.values()])
@@ -265,20 +276,25 @@ class Tracker:
         if f in t.hits:
             return t.hits[f].box, 0
         if t.first - t.rule.pre - t.rule.reach <= f < t.first:
-            vx, vy = self._start_velocity(t)
-            box = shifted(t.moved(t.hits[t.first].box, t.first, f), vx * (f - t.first), vy * (f - t.first))
-            if f >= t.first - t.rule.pre or self._crossing(t, t.first, -1, t.first - f, box):
-                return box, t.first - f
+            frames = t.first - f
+            if frames <= t.rule.pre + t.rule.border_reach:
+                vx, vy = self._start_velocity(t)
+                box = shifted(t.moved(t.hits[t.first].box, t.first, f), -vx * frames, -vy * frames)
+                if frames <= t.rule.pre or self._crossing(t, t.first, -1, frames, box):
+                    return box, frames
+            box = t.moved(t.hits[t.first].box, t.first, f)
+            if self._carried_across(t, t.first, -1, box):
+                return box, min(frames, t.rule.pre + t.rule.border_reach)
             return None
         if t.last < f <= t.last + t.rule.post + t.rule.reach_after:
             frames = f - t.last
-            if frames <= t.rule.post + t.rule.reach:
+            if frames <= t.rule.post + t.rule.border_reach:
                 box = t.predicted(f)
                 if frames <= t.rule.post or self._crossing(t, t.last, 1, frames, box):
                     return box, frames
             box = t.moved(t.hits[t.last].box, t.last, f)
-            if self._carried_out(t, box):
-                return box, min(frames, t.rule.post + t.rule.reach)
+            if self._carried_across(t, t.last, 1, box):
+                return box, min(frames, t.rule.post + t.rule.border_reach)
             return None
         if t.first < f < t.last:
             before = max(k for k in t.hits if k < f)
@@ -303,19 +319,20 @@ class Tracker:
             return True
         cx, cy = self._camera_motion(t, end, step)  # the camera's motion of the box a frame, away from the end
         vx, vy = t.velocity if step > 0 else self._start_velocity(t)
-        far = span + t.rule.reach
+        far = span + t.rule.border_reach
         return not self._inside(shifted(edge, (cx + step * vx) * far, (cy + step * vy) * far))
 
-    def _carried_out(self, t: Track, box: Box) -> bool:
-        """Whether the track, past its last detection, is a face a steady camera is carrying out of the frame:
-        its last box touches the border, ``box`` (that box carried by the camera alone) is still in the frame,
-        and the camera's motion both before and after the last detection would carry it out within ``exit``
-        frames. A camera that stood still and shakes after the face turned away carries nothing out."""
-        edge = t.hits[t.last].box
+    def _carried_across(self, t: Track, end: int, step: int, box: Box) -> bool:
+        """Whether the track, past its end detection (``end``, its first with ``step`` -1 or its last with 1), is a
+        face a steady camera carried across the frame's border: its end box touches the border, ``box`` (that box
+        carried by the camera alone) is still in the frame, and the camera's motion both before and after the end
+        would carry the end box out within ``exit`` frames. A camera that stood still and shakes after the face
+        turned away carries nothing out."""
+        edge = t.hits[end].box
         if not (t.rule.exit and self._at_border(edge) and self._inside(box)):
             return False
-        far = t.rule.post + t.rule.exit
-        (ax, ay), (bx, by) = self._camera_motion(t, t.last, 1), self._camera_motion(t, t.last, -1)
+        far = (t.rule.post if step > 0 else t.rule.pre) + t.rule.exit
+        (ax, ay), (bx, by) = self._camera_motion(t, end, step), self._camera_motion(t, end, -step)
         return not (self._inside(shifted(edge, ax * far, ay * far)) or self._inside(shifted(edge, -bx * far, -by * far)))
 
     @staticmethod

@@ -56,7 +56,9 @@ EDGE_SECONDS = 0.15  # and this long before its first and after its last detecti
 BORDER_SECONDS = 1.2  # a face cut by the frame's border, entering or leaving, is masked up to this long before its
 # first (after its last) detection while its box, carried by the camera, is inside the frame; the frames of this
 # span are held in memory before they are written
-EXIT_SECONDS = 10.0  # and up to this long after its last detection while the camera alone carries it out of the frame
+EXIT_SECONDS = 10.0  # and up to this long after its last detection while a steady camera carries it out of the frame
+ENTER_SECONDS = 4.0  # and up to this long before its first detection while a steady camera carried it in, as far as
+HELD_FRAMES_BYTES = 1 << 30  # this much memory holds the frames of that span (1080p: 4 s at 25 fps; 4K: 1.7 s)
 X264_PRESET = "veryfast"  # throughput first; --crf sets the quality
 MP4_AUDIO = {"aac", "mp3", "mp2", "ac3", "eac3", "opus", "flac", "alac"}  # audio the MP4 muxer takes as is
 END = None
@@ -347,16 +349,19 @@ def logo_keyframe_step(settings, fps: float) -> int:
     return max(1, round(settings.video_logo_every * fps))
 
 
-def make_tracker(settings, fps: float) -> Tracker:
+def make_tracker(settings, fps: float, frame_bytes: int = 0) -> Tracker:
     """The video's tracker: faces (and text) bridge detector misses of ``GAP_SECONDS``; logos, found on keyframes
-    only, bridge two keyframe intervals and are masked one interval before and after (see the module doc)."""
+    only, bridge two keyframe intervals and are masked one interval before and after (see the module doc). Faces
+    entering the frame are masked before their first detection as far back as ``HELD_FRAMES_BYTES`` of frames of
+    ``frame_bytes`` each allow, at most ``ENTER_SECONDS``."""
     gap, edge = max(2, round(GAP_SECONDS * fps)), max(2, round(EDGE_SECONDS * fps))
     k = logo_keyframe_step(settings, fps)
     # linking reaches a keyframe interval's motion; a verified logo on one keyframe is masked (it stands for k frames)
     logo = TrackRule(max_gap=max(gap, 2 * k), pre=max(edge, k - 1), post=max(edge, k - 1),
                      max_centre_shift=1.5 * k, confirm_score=0.0)
+    enter = min(round(ENTER_SECONDS * fps), HELD_FRAMES_BYTES // max(frame_bytes, 1))
     return Tracker(max_gap=gap, pre=edge, post=edge, border=round(BORDER_SECONDS * fps),
-                   exit=round(EXIT_SECONDS * fps), rules={LOGO: logo})
+                   exit=round(EXIT_SECONDS * fps), enter=enter, rules={LOGO: logo})
 
 
 @contextmanager
@@ -393,7 +398,7 @@ def redact_video_file(job, src: Path, dst: Path):
     for name in redactor.detector_names(document=False):  # models load here, not in the worker threads
         redactor.detector(name)
     fps = float(info.rate)
-    tracker = make_tracker(settings, fps)
+    tracker = make_tracker(settings, fps, 3 * info.width * info.height)
     logo_step = logo_keyframe_step(settings, fps)
     workers = _detect_workers(redactor)
     on_cpu = str(redactor.device).startswith("cpu")
