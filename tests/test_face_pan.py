@@ -206,3 +206,14 @@ def test_a_large_face_entering_slowly_with_the_camera_is_masked_from_its_first_f
         assert any(r.box[1] <= max(top[i], 0) and r.box[3] >= top[i] + 240 for r in masks[i]), i
     short = _run(Tracker(max_gap=10, pre=3, post=3, border=30, exit=250), dets, 120, (0.0, 3.0), (400, 300))
     assert short[21] and not short[20]
+
+
+def test_the_frames_held_for_faces_entering_fit_the_memory_budget():
+    """The video job holds a face's look-back in memory: 4 s at 1080p and 25 fps (100 frames of 6.2 MB), but at
+    4K only what 1 GiB holds (43 frames, 1.7 s)."""
+    from pipelines.video import HELD_FRAMES_BYTES, make_tracker
+
+    hd, uhd = make_tracker(Settings(), 25.0, 3 * 1920 * 1080), make_tracker(Settings(), 25.0, 3 * 3840 * 2160)
+    assert hd.default_rule.enter == 100
+    assert uhd.default_rule.enter == HELD_FRAMES_BYTES // (3 * 3840 * 2160) == 43
+    assert uhd.lookahead < hd.lookahead
