@@ -115,7 +115,36 @@ MODEL_PATH = Path(__file__).with_name("logo_verifier.json")  # trained by script
 VERIFY_SIDE = 48  # the evidence is computed in the reference's frame of this side, whatever the mark's size
 GATE = 0.8  # a pose whose canonical correlation is below this is rejected without weighing the rest
 SHIFT = 0.08  # the sharpness evidence compares the pose with poses shifted by this fraction of the frame
-EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "sharpness")
+EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "sharpness", "edges")
+INK_FLOOR = 0.03  # added to colours (0-1) before their log, so a dark ink's noise does not make edges of its own
+
+
+def edge_tensor(planes: list[np.ndarray]) -> np.ndarray:
+    """(h, w, 2): the edges' orientation of planes of one size, as the doubled-angle gradient (gx^2 - gy^2,
+    2 gx gy) summed over the planes: a dark-on-light and a light-on-dark edge of one direction agree."""
+    jx = jy = 0
+    for plane in planes:
+        gx, gy = cv2.Sobel(plane, cv2.CV_32F, 1, 0), cv2.Sobel(plane, cv2.CV_32F, 0, 1)
+        jx, jy = jx + gx * gx - gy * gy, jy + 2 * gx * gy
+    return np.stack([jx, jy], axis=-1)
+
+
+def edge_agreement(image: np.ndarray, frame: Frame) -> float:
+    """How well the edges' orientation in the image (the frame's pixels, (fh, fw, 3)) follows the reference's,
+    whatever their colours: the reference printed on white (its colours inside the mark, white around it, and
+    its outline) against the image's colours, both in log, so ink multiplied into a lit, textured surface keeps
+    the reference's edges. Per compared pixel, the image's orientation (its tensor normalised, a weak edge less
+    than a strong one) weighed by the reference's edge strength, in [-1, 1]."""
+    planes = np.zeros((frame.compared.size, 4), np.float32)
+    planes[frame.compared.ravel()] = frame.features[0][0].values
+    planes = planes.reshape(*frame.shape, 4)
+    outside = 1 - planes[..., 3]
+    theirs = edge_tensor([np.log(planes[..., c] + outside + INK_FLOOR) for c in range(3)] + [planes[..., 3]])
+    mine = edge_tensor([np.log(image[..., c] / 255 + INK_FLOOR) for c in range(3)])
+    theirs, mine = theirs[frame.compared], mine[frame.compared]
+    strength = np.linalg.norm(mine, axis=1)
+    mine = mine / (strength + 0.05 * strength.mean() + 1e-6)[:, None]
+    return float((mine * theirs).sum() / max(np.linalg.norm(theirs, axis=1).sum(), 1e-9))
 
 
 def correlations(x: np.ndarray, y: np.ndarray | Features) -> np.ndarray:
@@ -133,7 +162,9 @@ def evidence(sampler, frame: Frame, H: np.ndarray, size: float) -> np.ndarray:
       than one colour direction; clutter rarely does);
     - gradient: the correlation of the gradients of the image's best colour projection and the reference's;
     - sharpness: how much the first correlation drops when the pose is shifted by SHIFT of the frame (a true
-      pose is a sharp peak; clutter that fits a blob is a broad one).
+      pose is a sharp peak; clutter that fits a blob is a broad one);
+    - edges: ``edge_agreement``, evidence that does not rest on the colours inside the mark (a print's ink is
+      multiplied into the surface's texture and light).
 
     Dropped on the refit over tuning seeds 2-7 (``scripts/train_logo_verifier.py fit`` prints what each measure
     earns): the mark's log size (no true pose gained) and the correlation with the reference blurred by the
@@ -161,7 +192,8 @@ def evidence(sampler, frame: Frame, H: np.ndarray, size: float) -> np.ndarray:
     gradient = float(g[0] @ g[1] / max(np.linalg.norm(g[0]) * np.linalg.norm(g[1]), 1e-9))
 
     return np.array([rho[0], max(canonical(samples, blurred)[0], 0.0), rho[1], gradient,
-                     rho[0] - max(shifted(*d) for d in ((step, 0), (-step, 0), (0, step), (0, -step)))])
+                     rho[0] - max(shifted(*d) for d in ((step, 0), (-step, 0), (0, step), (0, -step))),
+                     edge_agreement(full.reshape(*frame.shape, 3), frame)])
 
 
 class Verifier:

@@ -29,7 +29,7 @@ from detectors.logo_verification import GATE, MODEL_PATH, VERIFY_SIDE, Frame, Ve
 from redact.core.errors import DetectorError, InputError
 from redact.core.regions import LOGO, Region
 
-ALGORITHM = "logos-v15"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v16"  # part of model_id: change when the method changes what is found
 SMALLEST_KEPT = 0.8 * MIN_LOGO  # a pose smaller than this (longest side, pixels) is no logo looked for
 OUTLINE_GROWTH = 0.04  # the region is the reference's box grown by this fraction of its longest side
 

@@ -279,8 +279,8 @@ def test_templates_propose_small_marks_turned_20_degrees(logos, detector):
 
 
 def test_verifier_weighs_only_measures_that_earn_their_place(logos, detector):
-    """The refitted verifier (tuning seeds 2-7) weighs the five measures the code computes, not the mark's size
-    (dropped: it earned no true pose held out of the fit), and still accepts a real mark's aligned pose (a 160 px
+    """The refitted verifier (tuning seeds 2-7) weighs the six measures the code computes (the edges' agreement
+    added in v16), not the mark's size (dropped: it earned no true pose held out of the fit), and still accepts a real mark's aligned pose (a 160 px
     sticker)."""
     import json
 
@@ -288,7 +288,7 @@ def test_verifier_weighs_only_measures_that_earn_their_place(logos, detector):
     from detectors.logo_verification import EVIDENCE, MODEL_PATH
 
     model = json.loads(MODEL_PATH.read_text())
-    assert tuple(model["evidence"]) == EVIDENCE and "log_size" not in EVIDENCE and len(EVIDENCE) == 5
+    assert tuple(model["evidence"]) == EVIDENCE and "log_size" not in EVIDENCE and len(EVIDENCE) == 6
     assert set(model["trained_on"]["seeds"]) == {2, 3, 4, 5, 6, 7}
     sc = scene(logos, 1, 160, "sticker", 21)
     ri = [r.name for r in detector.references].index(sc.logo)
@@ -327,3 +327,38 @@ def test_turned_templates_near_the_upright_peaks_read_the_full_correlation(logos
                     assert abs(full[y, x] - value) < 1e-4 * max(1.0, abs(value)), (x, y, value, full[y, x])
                     checked += 1
     assert checked >= 4 * 2 * 3, checked
+
+
+def test_edges_of_a_mark_printed_into_a_textured_photo_agree_whatever_its_ink(logos, detector):
+    """``edge_agreement`` (the verifier's edge evidence): a real mark multiplied into a real photo under a
+    lighting gradient agrees with its reference in its own ink and printed in black and white (grey ink); the bare
+    photo at the same pose, and the mark half its width off the pose, do not."""
+    import cv2
+
+    from detectors.logo_alignment import ImageSampler, mark_size
+    from detectors.logo_verification import VERIFY_SIDE, edge_agreement
+
+    photos = scene_photos(SEED)
+    if not photos:
+        pytest.skip("shared data photos not present beside the checkout")
+    photo = load(photos[2]).astype(np.float32)
+    h, w = photo.shape[:2]
+    ri = next(i for i, r in enumerate(detector.references) if not r.opaque)
+    ref, frame = detector.references[ri], detector.frames[ri][VERIFY_SIDE]
+    rw, rh = ref.size
+    s, a = 160 / max(rw, rh), np.deg2rad(12)
+    H = np.array([[s * np.cos(a), -s * np.sin(a), w / 2], [s * np.sin(a), s * np.cos(a), h / 2], [0, 0, 1.0]])
+    H = H @ np.array([[1, 0, -rw / 2], [0, 1, -rh / 2], [0, 0, 1.0]])
+    ink = cv2.warpPerspective(ref.rgb.astype(np.float32) / 255, H, (w, h))
+    inside = cv2.warpPerspective(ref.inside.astype(np.float32), H, (w, h))[..., None]
+    light = np.linspace(0.6, 1.2, w, dtype=np.float32)[None, :, None]
+
+    def agreement(image: np.ndarray, pose: np.ndarray) -> float:
+        sampler = ImageSampler(np.clip(image * light, 0, 255).astype(np.uint8))
+        return edge_agreement(sampler.sample(frame, pose, mark_size(pose, ref)).reshape(*frame.shape, 3), frame)
+
+    printed = photo * (1 - inside + inside * ink)
+    grey = photo * (1 - inside + inside * ink.mean(axis=-1, keepdims=True))
+    off = H @ np.array([[1, 0, rw / 2], [0, 1, 0], [0, 0, 1.0]])
+    values = [agreement(printed, H), agreement(grey, H), agreement(photo, H), agreement(printed, off)]
+    assert min(values[:2]) > 0.4 and max(values[2:]) < 0.15, values
