@@ -34,7 +34,7 @@ a lost face's mask away from it (and grew it, by the drift, over the whole frame
 the camera carries the box.
 
 Detections are linked by centre distance only when their sizes are alike (``MAX_SIZE_CHANGE``): a face leaving
-by the border shrinks frame by frame as the border cuts it, never to a third of itself between two detections,
+by the border shrinks frame by frame as the border cuts it, never to half of itself between two detections,
 and a small false detection near it must not pull its track away.
 
 Each kind of region may have its own ``TrackRule`` (gap, pre, post, link distance, confirmation): logos in
@@ -168,7 +168,8 @@ class Track:
         """The content's total shift on ``frame``; past the last frame seen (the video's end), the last one's."""
         if frame in self.camera or not self.camera:
             return self.camera.get(frame, (0.0, 0.0))
-        return self.camera[max(self.camera)] if frame > max(self.camera) else self.camera[min(self.camera)]
+        last = max(self.camera)
+        return self.camera[last] if frame > last else self.camera[min(self.camera)]
 
     def add(self, frame: int, time: float, region: Region, size: tuple[int, int] | None = None) -> None:
         if self.count:
@@ -250,7 +251,8 @@ class Tracker:
                     continue
                 overlap = iou(pred, r.box)
                 (px, py), (rx, ry) = centre(pred), centre(r.box)
-                sides = max(pred[2] - pred[0], pred[3] - pred[1], 1.0), max(r.box[2] - r.box[0], r.box[3] - r.box[1], 1.0)
+                sides = (max(pred[2] - pred[0], pred[3] - pred[1], 1.0),
+                         max(r.box[2] - r.box[0], r.box[3] - r.box[1], 1.0))
                 shift = ((px - rx) ** 2 + (py - ry) ** 2) ** 0.5 / max(sides)
                 alike = max(sides) <= MAX_SIZE_CHANGE * min(sides)
                 if overlap >= self.min_iou or (alike and shift <= t.rule.max_centre_shift):
@@ -333,7 +335,8 @@ class Tracker:
             return False
         far = (t.rule.post if step > 0 else t.rule.pre) + t.rule.exit
         (ax, ay), (bx, by) = self._camera_motion(t, end, step), self._camera_motion(t, end, -step)
-        return not (self._inside(shifted(edge, ax * far, ay * far)) or self._inside(shifted(edge, -bx * far, -by * far)))
+        after, before = shifted(edge, ax * far, ay * far), shifted(edge, -bx * far, -by * far)
+        return not (self._inside(after) or self._inside(before))
 
     @staticmethod
     def _camera_motion(t: Track, end: int, step: int) -> tuple[float, float]:

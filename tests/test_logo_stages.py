@@ -280,8 +280,8 @@ def test_templates_propose_small_marks_turned_20_degrees(logos, detector):
 
 def test_verifier_weighs_only_measures_that_earn_their_place(logos, detector):
     """The refitted verifier (tuning seeds 2-7) weighs the six measures the code computes (the edges' agreement
-    added in v16), not the mark's size (dropped: it earned no true pose held out of the fit), and still accepts a real mark's aligned pose (a 160 px
-    sticker)."""
+    added in v16), not the mark's size (dropped: it earned no true pose held out of the fit), and still accepts a
+    real mark's aligned pose (a 160 px sticker)."""
     import json
 
     from detectors.logo_alignment import ImageSampler
