@@ -10,7 +10,10 @@ frame of a track's span:
 - ``pre`` frames before the first and ``post`` frames after the last detection: the end box, carried along
   by the track's velocity;
 - every box is the union of the track's boxes on the frame before, the frame itself and the frame after, grown
-  by the track's speed there: masks grow with motion.
+  by the track's speed there, and by its own speed for each frame it was not seen: masks grow with motion, by at
+  most ``MAX_GROWTH`` of the box's size on each side. Without that bound a short track of false detections,
+  whose boxes jump (a velocity of 27 px a frame) and which a pan carries for 25 frames, grew to a box of
+  1500 px over the whole frame (a pan of the mexico photo).
 
 When the camera moves (a pan), every box also moves with the picture's content: ``update`` takes each frame's
 camera shift (``pipelines.camera``), links against boxes carried by it, and the boxes of frames where a track is
@@ -100,6 +103,7 @@ def lerp_box(a: Box, b: Box, t: float) -> Box:
 BORDER = 0.25  # a box within this fraction of its size of the frame's edge touches the border
 CAMERA_FRAMES = 8  # frames the camera's motion is averaged over past a track's end
 VELOCITY_FRAMES = 8  # a track's own motion is measured from its earliest hit within this many frames
+MAX_GROWTH = 1.0  # a box grows by motion at most this times its larger side on each side
 MAX_SIZE_CHANGE = 2.0  # two boxes apart (no overlap) are linked only if neither's larger side is over this times
 # the other's
 
@@ -381,8 +385,8 @@ class Tracker:
         speed = max(abs(centre(b)[0] - cx) + abs(centre(b)[1] - cy) for b in near)
         # frames the detector did not see: the face may have moved off the estimate by its speed per frame
         drift = unseen * (abs(t.velocity[0]) + abs(t.velocity[1]))
-        grow = self.motion_growth * (speed + drift)
         x0, y0, x1, y1 = union_box(near)
+        grow = min(self.motion_growth * (speed + drift), MAX_GROWTH * max(box[2] - box[0], box[3] - box[1]))
         return (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
 
     def _regions(self, f: int) -> list[Region]:

@@ -22,27 +22,35 @@ VISIBLE = 0.2  # share of a face box inside the frame for the instance to count
 class Pan:
     frames: list[np.ndarray]  # RGB
     boxes: list[list[tuple[float, float, float, float]]]  # per frame: the visible faces' boxes, clipped
+    faces: list[list[int]]  # per frame: which of the photo's faces each box is
+    offsets: list[tuple[int, int]]  # per frame: the window's top-left corner in the photo
 
 
 def pan(photo: np.ndarray, faces: list[tuple[float, float, float, float]], size: tuple[int, int],
         start: tuple[int, int], end: tuple[int, int], count: int) -> Pan:
     """``count`` crops of ``size`` (w, h) whose top-left corner moves evenly from ``start`` to ``end``."""
     w, h = size
-    frames, boxes = [], []
+    frames, boxes, which, offsets = [], [], [], []
     for i in range(count):
         t = i / max(1, count - 1)
         x, y = round(start[0] + (end[0] - start[0]) * t), round(start[1] + (end[1] - start[1]) * t)
+        offsets.append((x, y))
         frames.append(np.ascontiguousarray(photo[y:y + h, x:x + w]))
-        here = []
-        for x0, y0, x1, y1 in faces:
+        here, ids = [], []
+        for j, (x0, y0, x1, y1) in enumerate(faces):
             cx0, cy0, cx1, cy1 = max(x0 - x, 0), max(y0 - y, 0), min(x1 - x, w), min(y1 - y, h)
             if cx1 > cx0 and cy1 > cy0 and (cx1 - cx0) * (cy1 - cy0) >= VISIBLE * (x1 - x0) * (y1 - y0):
                 here.append((cx0, cy0, cx1, cy1))
+                ids.append(j)
         boxes.append(here)
-    return Pan(frames, boxes)
+        which.append(ids)
+    return Pan(frames, boxes, which, offsets)
 
 
 def write_clip(path: Path, frames: list[np.ndarray], rate: int = 25) -> None:
+    """H.264 at CRF 18. The bundled encoder does not give the same file twice for the same frames in one process
+    (measured: pixels up to 36 levels apart, on one encoder thread too), so a comparison of two versions of the
+    code must run both on the same file (``bench_face_pan.py --clips``)."""
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=Fraction(rate))
         stream.height, stream.width = frames[0].shape[:2]

@@ -217,3 +217,18 @@ def test_the_frames_held_for_faces_entering_fit_the_memory_budget():
     assert hd.default_rule.enter == 100
     assert uhd.default_rule.enter == HELD_FRAMES_BYTES // (3 * 3840 * 2160) == 43
     assert uhd.lookahead < hd.lookahead
+
+
+def test_a_short_track_of_jumping_false_detections_is_not_grown_over_the_frame():
+    """Two sure false detections at the left border (a 30x60 box that jumps 25 px between them: a velocity of
+    25 px a frame), then nothing, while the camera pans 4 px a frame to the right: the track is carried out by the
+    camera for up to the border span. Its mask grows by its own speed for each frame unseen, but by at most its
+    size on each side (``MAX_GROWTH``): unbounded, on a pan of the mexico photo such a track's mask became a box of
+    1500 px over the whole frame."""
+    from pipelines.tracking import MAX_GROWTH
+
+    dets = {40: [Region(FACE, (0.0, 100.0, 30.0, 160.0), 0.95, "mtcnn", 40)],
+            41: [Region(FACE, (25.0, 100.0, 55.0, 160.0), 0.95, "mtcnn", 41)]}
+    masks = _run(Tracker(max_gap=10, pre=3, post=3, border=30, exit=250), dets, 80, (4.0, 0.0), (400, 300))
+    sides = [max(r.box[2] - r.box[0], r.box[3] - r.box[1]) for regions in masks.values() for r in regions]
+    assert len(sides) > 6 and max(sides) <= 60 * (1 + 2 * MAX_GROWTH) + 55  # the box, its growth, its neighbours
