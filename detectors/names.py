@@ -294,7 +294,7 @@ class NameFinder:
         spans += self._given_name_pairs(text)
         for m in INITIALS_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(), 0.7))
-        return spans + _column_cells(page)
+        return spans + _column_cells(page, self.english)
 
     def _given_name_pairs(self, text: str) -> list[Span]:
         """A known given name before a capitalised surname ("Siobhan Fennelly", "Sien VAN DAMME", "Annelies van
@@ -409,6 +409,7 @@ attendee attendees participant participants volunteer volunteers resident reside
 doctor witness signatory beneficiary representative agent""".split())
 FOLDED_NAME_HEADERS = frozenset(fold(h) for h in NAME_HEADERS)  # headers as OCR'd words are compared: folded
 FOLDED_NOT_NAME_HEADERS = frozenset(fold(h) for h in NOT_NAME_HEADERS)
+BORDER_MARKS = "‘’'`\"|,_[({\\/"  # what OCR reads of a ruled table's border before a cell's first word
 CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;:]?$")  # "Matthew:": OCR's stray colon
 
 
@@ -428,9 +429,12 @@ def _capitalised(text: str) -> bool:
                                for w in words if w)
 
 
-def _column_cells(page: PageText) -> list[Span]:
+def _column_cells(page: PageText, common=()) -> list[Span]:
     """The cells of table columns whose header names people ("NAME", "Employee", "Patient" ...), down to a cell
-    that is a field's caption (a boxed form's next field, "Applicant" under "Surname": no row of a table)."""
+    that is a field's caption (a boxed form's next field, "Applicant" under "Surname": no row of a table). A cell
+    is taken whole when its words are capitalised or initials, read past the marks a ruled table's border leaves
+    on them ("|Hollie", "‘Declan"); one of them may be a word OCR garbled ("tincPhaxeod" for MacPherson: letters,
+    no ``common`` English word) beside a capitalised one."""
 
     spans: list[Span] = []
     for h, head in enumerate(page.words):
@@ -440,8 +444,11 @@ def _column_cells(page: PageText) -> list[Span]:
             cell = [j for j in cell if any(c.isalnum() for c in page.words[j].text)]  # OCR's specks ("_") aside
             if is_caption(" ".join(page.words[j].text for j in cell)):
                 break
-            texts = [page.letters[page.word_start[j]:page.word_start[j] + len(page.words[j].text)] for j in cell]
-            if len(cell) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
+            texts = [page.letters[page.word_start[j]:page.word_start[j] + len(page.words[j].text)]
+                     .lstrip(BORDER_MARKS).rstrip("|") for j in cell]
+            shaped = [bool(CELL_WORD_RE.match(t)) for t in texts]
+            garbled = [not ok and t.isalpha() and len(t) >= 4 and t not in common for ok, t in zip(shaped, texts)]
+            if len(cell) <= 4 and any(shaped) and sum(garbled) <= 1 and all(a or b for a, b in zip(shaped, garbled)) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
                 for j in cell:
                     if _strip(page.words[j].text).lower() in NOT_NAMES:
