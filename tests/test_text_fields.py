@@ -235,6 +235,8 @@ def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     (117, [(ADDRESS, "216 Cranbrook Gardens / Norwich / PR2 3DM / United Kingdom")]),
     (122, [(PHONE, "+358 0 110 4605")]),
     (108, [(EMAIL, "amelie.duboismartin@example.co.uk")]),
+    # (seed 804, tuning since session 13) a ruled table's "Resident" column, a cell read "‘Declan W. tincPhaxeod"
+    (804, [(PERSON, "Declan W. MacPherson")]),
 ])
 def test_names_phones_and_addresses_on_pages_of_the_second_generator(seed, wanted):
     """Real tesseract and the real spaCy model on pages of ``benchmarks/pagegen_b.py`` (tuning seeds 60-99): the
@@ -437,6 +439,16 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     # a date of birth with "tO)" in its comb (no "to:" caption); "3." after "Apt./Unit Number"; "ciy  -  Savannah"
     (102, [(DATE_OF_BIRTH, "10"), (DATE_OF_BIRTH, "1990"), (SSN, "540"), (SSN, "91"), (SSN, "9221")]),
     (101, [(ADDRESS, "3"), (ADDRESS, "Savannah")]),
+    # (seeds 800-811: held out in session 12, tuning since) an SSN whose comb OCR read "174 i OO me OLE T" (its
+    # 0s as O: digits all the same); a claimant's date of birth captioned "DATE OF.BIRTH"
+    (806, [(SSN, "174"), (SSN, "85"), (SSN, "0187")]),
+    (802, [(DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "06"), (DATE_OF_BIRTH, "1993")]),
+    # an SSN captioned "141.. SOCIAL SECURITY NUMBER" (a doubled item number's dot); a ZIP code captioned
+    # "ZIP. Code/Postal Code"
+    (809, [(SSN, "642"), (SSN, "13"), (SSN, "0764"), (ADDRESS, "82978"), (ADDRESS, "3353")]),
+    # a street OCR read on the second line of its caption "No. &" / "Street" ("Street BE"); an apartment number
+    # read "©"
+    (801, [(ADDRESS, "83736"), (ADDRESS, "6")]),
 ])
 def test_comb_fields_on_real_forms_of_fresh_tuning_seeds(seed, wanted):
     """Real tesseract on filled real forms (tuning seeds 100-139): comb values go whole."""
@@ -506,3 +518,23 @@ def test_a_boxed_forms_captions_and_the_sentence_under_a_table_are_no_names(dete
     people = " ".join(page.text[s.start:s.end] for s in spans if s.kind == PERSON).split()
     assert {"Lefebvre,", "Amelie", "Lim,", "Hafiz"} <= set(people), people
     assert not {"Our", "records", "show", "deposit"} & set(people), people
+
+
+def test_a_name_columns_cells_past_border_marks_and_one_garbled_word(detector):
+    """Tesseract's words of a ruled table (`b` seed 804): cells under "‘Resident" read with a border's marks before
+    them ("|Hollie", "‘Declan") and a surname OCR garbled into lower case ("tincPhaxeod" for MacPherson) go whole;
+    a cell of common words in lower case under the same header does not."""
+    def w(text, x0, y0, x1, y1, conf, line):
+        return Word(text, (x0, y0, x1, y1), conf, line)
+
+    words = [w("‘Resident", 152, 257, 296, 300, 43.0, 1), w("Telephone", 701, 265, 863, 314, 63.0, 12),
+             w("‘Email", 1045, 259, 1138, 308, 46.0, 21),
+             w("|Hollie", 152, 331, 262, 372, 83.0, 2), w("PRITCHARD", 282, 336, 431, 358, 96.0, 2),
+             w("‘Declan", 152, 373, 262, 426, 67.0, 3), w("W.", 281, 394, 309, 416, 85.0, 3),
+             w("tincPhaxeod", 327, 369, 497, 426, 0.0, 3),
+             w("|Ward", 152, 431, 262, 472, 83.0, 4), w("closed", 282, 436, 380, 458, 96.0, 4),
+             w("today", 400, 436, 480, 458, 96.0, 4)]
+    page = PageText(words)
+    people = {page.words[i].text for s in detector.spans(page) if s.kind == PERSON for i in page.words_in(s.start, s.end)}
+    assert {"‘Declan", "W.", "tincPhaxeod"} <= people and {"|Hollie", "PRITCHARD"} <= people, people
+    assert not {"closed", "today"} & people, people
