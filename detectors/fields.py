@@ -64,7 +64,7 @@ LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.[ ]*)?({_OWNER
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
 # (an item number may be read with a dash: "17-" for "17.")
-LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”]+|\s+")
+LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”\[\]]+|\s+")  # ("[LAST": a border)
 # a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
 # Naval Discharge") is not looked for on every page as a name
 FIELD_SCORE = 0.8
@@ -123,9 +123,10 @@ def _word_ok(kind: str, word: str) -> bool:
     return True
 
 
-def _glyph(word: str) -> bool:
-    """Whether ``word`` holds a letter or a digit (OCR's "©" for a round digit counts), not only marks."""
-    return any(c.isalnum() or c == "©" for c in word)
+def _glyph(word: str, kind: str) -> bool:
+    """Whether ``word`` holds a letter or a digit (in a value that may hold digits, OCR's "©" for a round digit
+    counts; before a name it is a box's border), not only marks."""
+    return any(c.isalnum() or (c == "©" and kind != PERSON) for c in word)
 
 
 def _same_row(a, b) -> bool:
@@ -197,6 +198,9 @@ class FieldFinder:
             lost = core.lstrip("‘’'`|\\[(").lower()
             if kind is None and lost != core.lower():
                 kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost == c[1:]), None)
+            if kind is None and lost.isalpha() and core.lstrip("‘’'`|\\[(").isupper() and len(lost) >= 4:
+                # ... or misread as another capital ("EAST", "(CAST" for LAST): the rest of it whole
+                kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost[1:] == c[1:]), None)
             if kind is not None:
                 out.append((kind, page.word_start[i], page.word_start[i] + len(w.text)))
         return out
@@ -247,7 +251,7 @@ class FieldFinder:
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
         # (a quote OCR added after the caption, a box's border before the value)
-        rest = re.sub(r"^['’‘“”\"]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)
+        rest = re.sub(r"^['’‘“”\"!]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)
         bars = [i for i in page.words_in(end, line_end - len(rest)) if self._glyph_bar(kind, i)]
         if bars:  # (not a border: a digit OCR read as a bar, "Apt./Unit Number | 9" for 19)
             rest = text[page.word_start[bars[0]]:line_end]
@@ -421,7 +425,7 @@ class FieldFinder:
                 prev = prev if prev is not None else page.words[start].box
                 word = page.words[j].text
                 # a box border, or a mark with no letter or digit ("§", "‘"): passed over
-                separator = (SEPARATOR_RE.fullmatch(word) is not None or not _glyph(word)) \
+                separator = (SEPARATOR_RE.fullmatch(word) is not None or not _glyph(word, kind)) \
                     and not self._glyph_bar(kind, j)
                 bad = not (separator or _word_ok(kind, word) or self._glyph_bar(kind, j))
                 wb = page.words[j].box
@@ -431,7 +435,9 @@ class FieldFinder:
                         or len(taken) >= MAX_WORDS[kind]:
                     break
                 ref = max((page.words[t].box[3] - page.words[t].box[1] for t in taken + held), default=0.0)
-                flat = ref > 0 and wb[3] - wb[1] < FLAT * ref  # a dash, whatever OCR read ("ay" for "—")
+                # a dash, whatever OCR read ("ay" for "—"); a name has none (its first word may be one OCR made
+                # taller with a box's border: "eS oe")
+                flat = kind != PERSON and ref > 0 and wb[3] - wb[1] < FLAT * ref
                 # a number's box OCR garbled into letters ("280 ae chi =I2Z617", its first box too: "kesh) = 09"):
                 # held, and taken if more of the number follows in the field
                 garble = page.words[j].conf < REREAD_CONF or sum(c.isalnum() for c in word) <= 2  # ("EL" for 01;
@@ -462,8 +468,10 @@ class FieldFinder:
             # a digit as OCR misreads one
             if taken and _numeric(page.words[t].text for t in taken):
                 taken += [j for j in held if any(c.isdigit() for c in page.words[j].text.translate(TO_DIGIT))]
-            while taken and not _glyph(page.words[taken[-1]].text):
+            while taken and not _glyph(page.words[taken[-1]].text, kind):
                 taken.pop()
+            if taken and not rows and page.caption_blob(taken[0]):
+                taken.pop(0)  # the value's own small caption, read as one garbled word before it ("eae 10 ...")
             value = " ".join(page.words[j].text for j in taken)
             if not taken or not _value_ok(kind, value):
                 break

@@ -38,6 +38,7 @@ COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least 
 MAX_ROW_GAP = 3.0  # a table column ends at a vertical gap of more than this many row heights
 MAX_ROWS = 80
 PROSE_WORDS = 5  # a run of text with this many words in lower case is a sentence, not a table's row
+BLOB_HEIGHT = 1.6  # a word this many times as tall as the next on its line may be two lines read as one
 UNSURE_CONF = 50  # a word tesseract read with less confidence than this is one it was unsure of (garbled, often)
 
 
@@ -99,6 +100,19 @@ class PageText:
         """Whether OCR was unsure of every word at ``idx`` that holds a letter or digit (a value it garbled)."""
         confs = [self.words[i].conf for i in idx if any(c.isalnum() for c in self.words[i].text)]
         return bool(confs) and max(confs) < UNSURE_CONF
+
+    def caption_blob(self, i: int) -> bool:
+        """Whether word ``i`` is a small caption of two lines that OCR read as one garbled word ("eae" for "No. &" /
+        "Street" before a typed street): the first word of its OCR line, read unsure, with no digit, and at least
+        ``BLOB_HEIGHT`` times as tall as the next word on its line (the value, read sure)."""
+        w = self.words[i]
+        k = self.order.index(i)
+        if w.conf >= UNSURE_CONF or any(c.isdigit() for c in w.text) or k + 1 >= len(self.order) \
+                or (k > 0 and self.words[self.order[k - 1]].line == w.line):
+            return False
+        nxt = self.words[self.order[k + 1]]
+        return nxt.line == w.line and nxt.conf >= UNSURE_CONF and sum(c.isalnum() for c in nxt.text) >= 2 \
+            and w.box[3] - w.box[1] >= BLOB_HEIGHT * (nxt.box[3] - nxt.box[1])
 
     def words_in(self, start: int, end: int) -> list[int]:
         """Indices of the words that any character of [start, end) belongs to, in reading order."""
