@@ -43,8 +43,8 @@ PERSON_LABELS = (
 ADDRESS_LABELS = (
     r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+"
     r"|delivery\s+|street\s+"
-    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|no\.\s*[&8](?=\s*$|\s*\n)|number\s+and\s+street|city|town"
-    r"|state/province|province|county|post\s*code|postal\s*code|zip[.,]?(?:\s+code)?(?:/postal\s*code)?"
+    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|no\.\s*(?:[&8®](?=\s*$|\s*\n)|[&®]|8(?=[ ]+\d))|number\s+and\s+street|city|town"
+    r"|state/province|province|county|post\s*code|postal\s*code|zip[.,]?(?:\s+code)?(?:/posta[li]\s*code)?"
     r"|apt[.,\-]?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
     r"|indirizzo|cap|citt[àa]|morada|ulica|kod\s+pocztowy|miejscowo[śs][ćc]|adress|postnummer|postnr|osoite"
@@ -431,13 +431,13 @@ class FieldFinder:
                 wb = page.words[j].box
                 if j in self.label_words and j != start and wb[0] < prev[2] - 0.3 * (wb[3] - wb[1]):
                     continue  # a caption's word stacked over the value's first word, not after it ("No. &")
-                if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
+                ref = max((page.words[t].box[3] - page.words[t].box[1] for t in taken + held), default=0.0)
+                # a dash, whatever OCR read ("ay", "sas:" for "—"); a name has none (its first word may be one OCR
+                # made taller with a box's border: "eS oe")
+                flat = kind != PERSON and ref > 0 and wb[3] - wb[1] < FLAT * ref
+                if j in self.label_words or (not flat and (OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word))) \
                         or len(taken) >= MAX_WORDS[kind]:
                     break
-                ref = max((page.words[t].box[3] - page.words[t].box[1] for t in taken + held), default=0.0)
-                # a dash, whatever OCR read ("ay" for "—"); a name has none (its first word may be one OCR made
-                # taller with a box's border: "eS oe")
-                flat = kind != PERSON and ref > 0 and wb[3] - wb[1] < FLAT * ref
                 # a number's box OCR garbled into letters ("280 ae chi =I2Z617", its first box too: "kesh) = 09"):
                 # held, and taken if more of the number follows in the field
                 garble = page.words[j].conf < REREAD_CONF or sum(c.isalnum() for c in word) <= 2  # ("EL" for 01;
