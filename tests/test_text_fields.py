@@ -237,6 +237,11 @@ def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     (108, [(EMAIL, "amelie.duboismartin@example.co.uk")]),
     # (seed 804, tuning since session 13) a ruled table's "Resident" column, a cell read "‘Declan W. tincPhaxeod"
     (804, [(PERSON, "Declan W. MacPherson")]),
+    # a signature NER took for an organisation with the title under it ("Giulia Colombo / Tenancy Officer"); a given
+    # name before a particle surname found elsewhere on the page ("Siti bin Yusof" over "Dear Ms bin Yusof"); a
+    # name NER called an organisation on a line of its own ("Ruud de Vries")
+    (147, [(PERSON, "Giulia Colombo"), (PERSON, "Siti bin Yusof")]),
+    (166, [(PERSON, "Ruud de Vries")]),
 ])
 def test_names_phones_and_addresses_on_pages_of_the_second_generator(seed, wanted):
     """Real tesseract and the real spaCy model on pages of ``benchmarks/pagegen_b.py`` (tuning seeds 60-99): the
@@ -449,6 +454,12 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     # a street OCR read on the second line of its caption "No. &" / "Street" ("Street BE"); an apartment number
     # read "©"
     (801, [(ADDRESS, "83736"), (ADDRESS, "6")]),
+    # (seeds 140-179, tuning in session 13) an SSN whose first dash OCR read "sas:" (flat: a dash, no caption), a
+    # ZIP code captioned "ZIP Code/Postai Code"; the DD-293's "LAST" read "EAST" before "OMeEOr" (OKAFOR); a street
+    # captioned "No.®"
+    (155, [(SSN, "145"), (SSN, "41"), (SSN, "9684"), (ADDRESS, "17957"), (ADDRESS, "6548")]),
+    (169, [(PERSON, "OKAFOR")]),
+    (142, [(ADDRESS, "83026")]),
 ])
 def test_comb_fields_on_real_forms_of_fresh_tuning_seeds(seed, wanted):
     """Real tesseract on filled real forms (tuning seeds 100-139): comb values go whole."""
@@ -538,3 +549,49 @@ def test_a_name_columns_cells_past_border_marks_and_one_garbled_word(detector):
     people = {page.words[i].text for s in detector.spans(page) if s.kind == PERSON for i in page.words_in(s.start, s.end)}
     assert {"‘Declan", "W.", "tincPhaxeod"} <= people and {"|Hollie", "PRITCHARD"} <= people, people
     assert not {"closed", "today"} & people, people
+
+
+def _w(text, x0, y0, x1, y1, conf, line):
+    return Word(text, (x0, y0, x1, y1), conf, line)
+
+
+def test_part_captions_as_ocr_misreads_them():
+    """The DD-293's name rows as tesseract read them (tuning seeds 151, 145, 173, session 13): "[LAST" (a box's
+    bracket before the caption), "FIRST!" (a mark after it) before a value in lower case, "EAST" (the L misread)
+    before a surname OCR garbled into a tall border glyph and a short word ("eS oe"): each value goes whole."""
+    from detectors.fields import find_fields
+
+    words = [_w("3.NAME", 70, 577, 157, 593, 31.0, 15), _w("WHILE", 164, 577, 234, 593, 31.0, 15),
+             _w("[LAST", 274, 569, 328, 585, 52.0, 15), _w("Delgado", 363, 567, 448, 585, 79.0, 15),
+             _w("SeauTe", 70, 602, 167, 619, 0.0, 16), _w("FIRST!", 274, 611, 336, 627, 30.0, 16),
+             _w("payne", 363, 614, 437, 635, 19.0, 16),
+             _w("4.", 78, 669, 95, 685, 86.0, 17), _w("CURRENT", 104, 669, 211, 685, 96.0, 17),
+             _w("EAST", 284, 661, 337, 677, 51.0, 17), _w("eS", 344, 655, 363, 698, 27.0, 17),
+             _w("oe", 373, 659, 446, 673, 44.0, 17)]
+    page = PageText(words)
+    people = {page.text[s.start:s.end] for s in find_fields(page, names=True, pii=False) if s.kind == PERSON}
+    assert {"Delgado", "payne", "eS", "oe"} <= people, people
+    assert not {"LAST", "[LAST", "FIRST!", "EAST", "CURRENT"} & people, people
+
+
+def test_a_two_line_caption_read_as_one_word_is_no_part_of_the_street():
+    """A filled 21-0966 as tesseract read it (seed 809): the small caption "No. &" / "Street" before the typed
+    street came out as one tall unsure word ("eae"), and "Apt/Unit Number" starts the line under the street: the
+    street and the apartment number go, their captions stay."""
+    from detectors.pii import find_pii
+
+    words = [_w("7.", 114, 928, 128, 942, 77.0, 21), _w("MAILING", 141, 928, 219, 942, 96.0, 21),
+             _w("ADDRESS", 226, 928, 319, 943, 96.0, 21), _w("(If", 317, 924, 342, 951, 66.0, 21),
+             _w("applicable)", 348, 928, 441, 946, 96.0, 21),
+             _w("eae", 123, 958, 174, 1002, 31.0, 22), _w("10", 192, 975, 225, 998, 95.0, 22),
+             _w("Sycamore", 246, 975, 386, 1004, 96.0, 22), _w("Ridge", 407, 974, 495, 1004, 96.0, 22),
+             _w("Rd", 515, 974, 549, 997, 96.0, 22),
+             _w("Apt/Unit", 121, 1034, 195, 1052, 77.0, 23), _w("Number", 202, 1034, 270, 1048, 83.0, 23),
+             _w("13", 287, 1032, 319, 1055, 91.0, 23)]
+    from detectors.fields import find_fields
+
+    page = PageText(words)
+    spans = find_fields(page, names=False, pii=True) + find_pii(page)
+    taken = {page.words[i].text for s in spans if s.kind == ADDRESS for i in page.words_in(s.start, s.end)}
+    assert {"10", "Sycamore", "Ridge", "Rd", "13"} <= taken, taken
+    assert not {"eae", "Apt/Unit", "Number"} & taken, taken
