@@ -43,7 +43,9 @@ PERSON_LABELS = (
 ADDRESS_LABELS = (
     r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+"
     r"|delivery\s+|street\s+"
-    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|no\.\s*(?:[&8®](?=\s*$|\s*\n)|[&®]|8(?=[ ]+\d))|number\s+and\s+street|city|town"
+    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street"
+    r"|no\.\s*(?:[&8®](?=\s*$|\s*\n)|[&®]|8(?=[ ]+\d))"  # "No. &" over "Street" (OCR: "No.®", "No.8 39 Elm St")
+    r"|number\s+and\s+street|city|town"
     r"|state/province|province|county|post\s*code|postal\s*code|zip[.,]?(?:\s+code)?(?:/posta[li]\s*code)?"
     r"|apt[.,\-]?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
@@ -64,7 +66,8 @@ LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.[ ]*)?({_OWNER
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
 # (an item number may be read with a dash: "17-" for "17.")
-LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”\[\]]+|\s+")  # ("[LAST": a border)
+# (a box's border before a caption: "[LAST")
+LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”\[\]]+|\s+")
 # a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
 # Naval Discharge") is not looked for on every page as a name
 FIELD_SCORE = 0.8
@@ -124,9 +127,9 @@ def _word_ok(kind: str, word: str) -> bool:
 
 
 def _glyph(word: str, kind: str) -> bool:
-    """Whether ``word`` holds a letter or a digit (in a value that may hold digits, OCR's "©" for a round digit
-    counts; before a name it is a box's border), not only marks."""
-    return any(c.isalnum() or (c == "©" and kind != PERSON) for c in word)
+    """Whether ``word`` holds a letter or a digit (in a value that may hold digits, OCR's "©" or "&" for a round
+    digit counts; before a name it is a box's border), not only marks."""
+    return any(c.isalnum() or (c in "©&" and kind != PERSON) for c in word)
 
 
 def _same_row(a, b) -> bool:
@@ -267,10 +270,11 @@ class FieldFinder:
             # a caption in capitals before a value that is not; a number after its caption ("Apt. No. |2", OCR's
             # box border before the 2)
             core = value.strip("|[]_")
-            number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and core.isalnum()) \
+            number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and _glyph(core, kind)) \
                 or bool(bars)
             caps_caption = (text[start:end].isupper() and not value.isupper()) or number
-            marked = colon or label.endswith(" by") or caps_caption
+            # (a caption set over two lines is a form's, no prose's: "No. &" / "Street  eRe")
+            marked = colon or label.endswith(" by") or caps_caption or "\n" in text[start:end]
             if self._gap(end - 1, pos) >= SET_APART or (marked and not apart):
                 return [page.word_at[pos]]
             return None
@@ -336,7 +340,8 @@ class FieldFinder:
         """Whether the text line at ``pos`` is a caption or a heading: it holds a field label (other than those
         starting at ``own``), or starts with an item number or "Section" (a blank form's next field, not a value)."""
         a, b = self.page.line_of(pos)
-        return (any(a <= s < b and s not in own for _, s, _ in self.labels) or NUMBERED_RE.match(self.page.text[a:b]) is not None
+        return (any(a <= s < b and s not in own for _, s, _ in self.labels)
+                or NUMBERED_RE.match(self.page.text[a:b]) is not None
                 or re.match(r"(?i)section\b", self.page.text[a:b]) is not None)
 
     def _next_on_ocr_line(self, pos: int) -> int | None:

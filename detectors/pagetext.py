@@ -2,7 +2,7 @@
 
 Lines are joined by newlines and words by single spaces; ``word_at`` maps every character to its word. The
 ``digits`` and ``letters`` views have the same length as ``text`` with common OCR confusions undone inside
-tokens that are mostly digits (O/©->0, l->1, S/$->5, B->8, A->4, G->6, T->7) or mostly letters (0->o, 1->l,
+tokens that are mostly digits (O/©->0, l->1, S/$->5, B/&->8, A->4, G->6, T->7) or mostly letters (0->o, 1->l,
 5->s; a bar or backslash between letters -> I or l: "F\\RST"; "0." alone is an initial O), so offsets agree.
 ``row_cells`` and ``column_under`` read the page as a table: the cells of a visual row, and the cells under a
 column header (for the recognisers' column rules: a column headed Name, Phone, Email ...).
@@ -27,8 +27,8 @@ class Span:
 
 
 TO_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
-                           "!": "1", "S": "5", "s": "5", "$": "5", "B": "8", "Z": "2", "z": "2", "A": "4", "G": "6", "T": "7",
-                           "©": "0"})
+                           "!": "1", "S": "5", "s": "5", "$": "5", "B": "8", "Z": "2", "z": "2", "A": "4", "G": "6",
+                           "T": "7", "©": "0", "&": "8"})
 _TO_LETTER_LOWER = str.maketrans({"0": "o", "1": "l", "5": "s", "|": "l", "\\": "l"})
 _TO_LETTER_UPPER = str.maketrans({"0": "O", "1": "I", "5": "S", "|": "I", "\\": "I"})
 _STROKE_INSIDE = re.compile(r"[A-Za-z][|\\][A-Za-z]")  # "F\RST": OCR's bar or backslash for an I between letters

@@ -454,8 +454,8 @@ def _addresses(page: PageText) -> list[Span]:
                     and any(c.isdigit() for c in line):
                 # (past a form's caption starting the line: "Apt/Unit Number 13" is the caption's field)
                 caption = LABEL_RES[ADDRESS].match(page.text, below[0], below[1])
-                start = caption.end() + len(line[caption.end() - below[0]:]) - len(line[caption.end() - below[0]:].lstrip()) \
-                    if caption else below[0]
+                rest = line[caption.end() - below[0]:] if caption else line
+                start = below[1] - len(rest.lstrip())
                 out.append(Span(start, below[1], ADDRESS, 0.7))
     # the street line above a city line, even when OCR garbled its street type ("16076 Birch Ser.")
     for m in cities:

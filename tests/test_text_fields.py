@@ -546,7 +546,8 @@ def test_a_name_columns_cells_past_border_marks_and_one_garbled_word(detector):
              w("|Ward", 152, 431, 262, 472, 83.0, 4), w("closed", 282, 436, 380, 458, 96.0, 4),
              w("today", 400, 436, 480, 458, 96.0, 4)]
     page = PageText(words)
-    people = {page.words[i].text for s in detector.spans(page) if s.kind == PERSON for i in page.words_in(s.start, s.end)}
+    people = {page.words[i].text for s in detector.spans(page) if s.kind == PERSON
+              for i in page.words_in(s.start, s.end)}
     assert {"‘Declan", "W.", "tincPhaxeod"} <= people and {"|Hollie", "PRITCHARD"} <= people, people
     assert not {"closed", "today"} & people, people
 
