@@ -482,6 +482,12 @@ class FieldFinder:
                 break
             out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, FIELD_SCORE)
                     for j in taken]
+            if kind in NUMBER_KINDS and len({page.words[j].line for j in taken}) == 1:
+                # a number's boxes on one OCR line go as one region: a box OCR read nothing of between them
+                # too ("121 ake — 2990": the SSN's middle box, unread)
+                last = max(taken, key=lambda j: page.word_start[j])
+                out.append(Span(min(page.word_start[j] for j in taken), page.word_start[last]
+                                + len(page.words[last].text), kind, FIELD_SCORE))
             rows += 1
             start = self._next_row(taken, x_left)
         return out

@@ -460,6 +460,8 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     (155, [(SSN, "145"), (SSN, "41"), (SSN, "9684"), (ADDRESS, "17957"), (ADDRESS, "6548")]),
     (169, [(PERSON, "OKAFOR")]),
     (142, [(ADDRESS, "83026")]),
+    # an SSN whose middle box OCR read nothing of ("121 ake — 2990"): the comb's row goes as one region
+    (176, [(SSN, "121"), (SSN, "35"), (SSN, "2990")]),
 ])
 def test_comb_fields_on_real_forms_of_fresh_tuning_seeds(seed, wanted):
     """Real tesseract on filled real forms (tuning seeds 100-139): comb values go whole."""
