@@ -95,18 +95,22 @@ def find_addresses(page: PageText, known: list[Span] = ()) -> list[Span]:
     anchors = street_lines | houses | {k for k in post_lines if {k - 1, k - 2, k + 1} & (street_lines | houses)}
     for k in sorted(anchors):
         a, b = lines[k]
-        out.append(Span(_past_caption(text, a, b), b, ADDRESS, 0.8))
+        start = _past_caption(text, a, b)
+        if page.word_at[start] >= 0 and page.caption_blob(page.word_at[start]):  # ("eae" for "No. &" / "Street")
+            start = page.word_start[page.word_at[start]] + len(page.words[page.word_at[start]].text) + 1
+        out.append(Span(start, b, ADDRESS, 0.8))
         out += _block(page, lines, k)
     return out
 
 
 def _past_caption(text: str, a: int, b: int) -> int:
     """Where the address on the line [a, b) starts: past a form's caption before it on the line ("STREET 227 Old
-    Mill Lane", "Address: 12 Rue Royale"), a caption being in capitals or ending in a colon."""
+    Mill Lane", "Address: 12 Rue Royale", "Apt/Unit Number 13"), a caption being in capitals, ending in a colon, or
+    of several words or parts (no street's or town's name: "Apt/Unit Number", "Home address")."""
     from detectors.fields import LABEL_RES  # (fields' captions, the one list of them)
 
     m = LABEL_RES[ADDRESS].match(text, a, b)
-    if m and (m.group(1).isupper() or text[m.end():m.end() + 1] == ":"):
+    if m and (m.group(1).isupper() or text[m.end():m.end() + 1] == ":" or len(re.split(r"[\s/]+", m.group(1))) >= 2):
         rest = re.match(r"[:.\s]*", text[m.end():b])
         if m.end() + rest.end() < b:
             return m.end() + rest.end()

@@ -43,8 +43,10 @@ PERSON_LABELS = (
 ADDRESS_LABELS = (
     r"(?<!mail\s)(?<!mail-)(?:home\s+|postal\s+|mailing\s+|permanent\s+|residential\s+|current\s+|billing\s+"
     r"|delivery\s+|street\s+"
-    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street|no\.\s*[&8](?=\s*$|\s*\n)|number\s+and\s+street|city|town"
-    r"|state/province|province|county|post\s*code|postal\s*code|zip(?:\s+code)?(?:/postal\s*code)?"
+    r"|correspondence\s+|previous\s+)?address|street|no\.?\s*&\s*street"
+    r"|no\.\s*(?:[&8®](?=\s*$|\s*\n)|[&®]|8(?=[ ]+\d))"  # "No. &" over "Street" (OCR: "No.®", "No.8 39 Elm St")
+    r"|number\s+and\s+street|city|town"
+    r"|state/province|province|county|post\s*code|postal\s*code|zip[.,]?(?:\s+code)?(?:/posta[li]\s*code)?"
     r"|apt[.,\-]?/unit\s+number|eircode|country(?:/[a-z]+)?|state(?:/[a-z]+)?"
     r"|adresse|anschrift|stra(?:ß|ss)e|plz|wohnort|adres|woonplaats|direcci[óo]n|domicilio|c[óo]digo\s+postal"
     r"|indirizzo|cap|citt[àa]|morada|ulica|kod\s+pocztowy|miejscowo[śs][ćc]|adress|postnummer|postnr|osoite"
@@ -64,7 +66,8 @@ LABEL_RES = {kind: re.compile(rf"(?<![\w'’])(?:\d{{1,2}}[a-z]?\.[ ]*)?({_OWNER
              for kind, labels in FIELD_KINDS}
 # what may stand beside a label on its line and still leave it a label: numbering, a parenthetical, a colon
 # (an item number may be read with a dash: "17-" for "17.")
-LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”]+|\s+")
+# (a box's border before a caption: "[LAST")
+LABEL_NOISE_RE = re.compile(r"\([^)\d]*\)?|\d{1,2}[a-z]?[.,\-–]|[:;|_\-–.,*'‘’\"“”\[\]]+|\s+")
 # a field's value is as sure as a label rule's (names.py): below NER's 0.85, so that a common word in a value ("ATTN:
 # Naval Discharge") is not looked for on every page as a name
 FIELD_SCORE = 0.8
@@ -88,7 +91,7 @@ GAP_STOP = 6.5  # a number's value (phone, SSN, date) ends at a gap wider than t
 # a label for a whole address (its value may run over several lines), not for one part of it (City, ZIP Code)
 WHOLE_ADDRESS_RE = re.compile(r"(?i)addres|adress|anschrift|indirizzo|direcci|morada|osoite|domicilio")
 # a form's item number, as OCR may misread it ("ba." for "5a.", a digit doubled)
-ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]\s*$|^\s*\d{3}[.,]\s*$")  # ("141." for "11.")
+ITEM_NUMBER_RE = re.compile(r"^\s*[\dA-Za-z]{1,2}[.,]{1,2}\s*$|^\s*\d{3}[.,]{1,2}\s*$")  # ("141.." for "11.")
 # a box border or a separator between the boxes of one field ("|", "—", "[", "_"): passed over inside a value
 SEPARATOR_RE = re.compile(r"[-–—=~|_\[\]()!:.\\/+]+")
 BORDER_EDGE_RE = re.compile(r"^[\\|/\[\]]+|[\\|/\[\]]+$")  # a box border on a word's edge
@@ -101,6 +104,7 @@ FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "stat
                   PHONE: ("phone",), EMAIL: ("email",)}
 # part captions whose first letter a box's border may take, leaving a mark in its place ("‘AST", "|IRST")
 LOST_FIRST = {PERSON: ("last", "first", "middle")}
+CAPS_DOT_RE = re.compile(r"(?<=[A-Z]{2})\.(?=[A-Z]{2})")  # a dot between words in capitals, no space
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -120,6 +124,12 @@ def _word_ok(kind: str, word: str) -> bool:
         return (_numeric([word]) or SEPARATOR_RE.fullmatch(word) is not None  # ("Sls": OCR's 515)
                 or word.lower() in ("ext", "ext.", "x"))
     return True
+
+
+def _glyph(word: str, kind: str) -> bool:
+    """Whether ``word`` holds a letter or a digit (in a value that may hold digits, OCR's "©" or "&" for a round
+    digit counts; before a name it is a box's border), not only marks."""
+    return any(c.isalnum() or (c in "©&" and kind != PERSON) for c in word)
 
 
 def _same_row(a, b) -> bool:
@@ -150,6 +160,7 @@ def _value_ok(kind: str, text: str) -> bool:
         return "@" in text or re.search(r"\w\.\w", text) is not None
     if kind == PHONE:  # (or a comb's first box read clean, the rest garbled: "972 —pl2e")
         return digits >= 6 or (digits >= 3 and text.split()[0].strip("|[(").isdigit())
+    digits = sum(c.isdigit() for c in text.translate(TO_DIGIT))  # (a comb's 0s read as O: "174 OO OLE")
     if kind == SSN:
         return digits >= 4
     return digits >= 2
@@ -162,8 +173,9 @@ class FieldFinder:
         self.page = page
         self.kinds = kinds
         self.labels: list[tuple[str, int, int]] = []  # kind, start, end in page.text
+        captions = CAPS_DOT_RE.sub(" ", page.letters)  # (a dot OCR put between a caption's words: "OF.BIRTH")
         for kind, rx in LABEL_RES.items():
-            for m in rx.finditer(page.letters):  # (OCR's confusions undone: "F\\RST" for FIRST)
+            for m in rx.finditer(captions):  # (OCR's confusions undone: "F\\RST" for FIRST)
                 if m.group(1).split()[-1].strip(".").lower() in NEEDS_COLON and not COLON_RE.match(page.text, m.end()):
                     continue  # "to", "from" ... without a colon: a common word, no caption (a value's "tO)")
                 self.labels.append((kind, m.start(), m.end()))
@@ -189,6 +201,9 @@ class FieldFinder:
             lost = core.lstrip("‘’'`|\\[(").lower()
             if kind is None and lost != core.lower():
                 kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost == c[1:]), None)
+            if kind is None and lost.isalpha() and core.lstrip("‘’'`|\\[(").isupper() and len(lost) >= 4:
+                # ... or misread as another capital ("EAST", "(CAST" for LAST): the rest of it whole
+                kind = next((k for k, caps in LOST_FIRST.items() for c in caps if lost[1:] == c[1:]), None)
             if kind is not None:
                 out.append((kind, page.word_start[i], page.word_start[i] + len(w.text)))
         return out
@@ -239,7 +254,7 @@ class FieldFinder:
         if label.split()[-1].strip(".") in NEEDS_COLON and not colon:
             return None
         # (a quote OCR added after the caption, a box's border before the value)
-        rest = re.sub(r"^['’‘“”\"]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)
+        rest = re.sub(r"^['’‘“”\"!]?\s*(?:\([^)]*\)\s*)*[:;]?\s*(?:[|_.—–\-\[\]]+\s+)*", "", after)
         bars = [i for i in page.words_in(end, line_end - len(rest)) if self._glyph_bar(kind, i)]
         if bars:  # (not a border: a digit OCR read as a bar, "Apt./Unit Number | 9" for 19)
             rest = text[page.word_start[bars[0]]:line_end]
@@ -255,10 +270,11 @@ class FieldFinder:
             # a caption in capitals before a value that is not; a number after its caption ("Apt. No. |2", OCR's
             # box border before the 2)
             core = value.strip("|[]_")
-            number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and core.isalnum()) \
+            number = (_numeric([core]) and any(c.isdigit() for c in core)) or (len(core) == 1 and _glyph(core, kind)) \
                 or bool(bars)
             caps_caption = (text[start:end].isupper() and not value.isupper()) or number
-            marked = colon or label.endswith(" by") or caps_caption
+            # (a caption set over two lines is a form's, no prose's: "No. &" / "Street  eRe")
+            marked = colon or label.endswith(" by") or caps_caption or "\n" in text[start:end]
             if self._gap(end - 1, pos) >= SET_APART or (marked and not apart):
                 return [page.word_at[pos]]
             return None
@@ -299,7 +315,12 @@ class FieldFinder:
                 and w.box[0] - x1 < MAX_RIGHT_GAP * h and w.box[1] > y0 and w.box[1] <= y1 <= w.box[3]
                 and any(c.isalnum() for c in w.text)]
         best = min(near, key=lambda j: page.words[j].box[0], default=None)
-        if best is None or not self._beside_label(page.word_start[idx[-1]], page.word_start[best]):
+        x0 = min(page.words[i].box[0] for i in idx)
+        # the caption's own second line ("Street" under "No. &"), which OCR may read with the value's first word
+        own = {a for _, a, _ in self.labels if a not in range(start, end)
+               and x0 - h <= page.words[page.word_at[a]].box[0] <= x1
+               and y1 - 0.5 * h <= page.words[page.word_at[a]].box[1] <= y1 + h}
+        if best is None or not self._beside_label(page.word_start[idx[-1]], page.word_start[best], own):
             return None
         return best
 
@@ -315,11 +336,12 @@ class FieldFinder:
         box = page.words[i].box
         return (box[0] - prev[2]) / max(1.0, min(box[3] - box[1], self.text_height)) >= SET_APART
 
-    def _caption_line(self, pos: int) -> bool:
-        """Whether the text line at ``pos`` is a caption or a heading: it holds a field label, or starts with an
-        item number or "Section" (a blank form's next field, not a value)."""
+    def _caption_line(self, pos: int, own=frozenset()) -> bool:
+        """Whether the text line at ``pos`` is a caption or a heading: it holds a field label (other than those
+        starting at ``own``), or starts with an item number or "Section" (a blank form's next field, not a value)."""
         a, b = self.page.line_of(pos)
-        return (any(a <= s < b for _, s, _ in self.labels) or NUMBERED_RE.match(self.page.text[a:b]) is not None
+        return (any(a <= s < b and s not in own for _, s, _ in self.labels)
+                or NUMBERED_RE.match(self.page.text[a:b]) is not None
                 or re.match(r"(?i)section\b", self.page.text[a:b]) is not None)
 
     def _next_on_ocr_line(self, pos: int) -> int | None:
@@ -341,7 +363,7 @@ class FieldFinder:
         wa, wb = page.words[page.word_at[a]].box, page.words[page.word_at[b]].box
         return (wb[0] - wa[2]) / max(1.0, min(wa[3] - wa[1], self.text_height))
 
-    def _beside_label(self, last: int, right: int) -> bool:
+    def _beside_label(self, last: int, right: int, own=frozenset()) -> bool:
         """Whether the word at ``right`` (to the right of the label's last character) is its value: near it, and
         not another field's label or numbered heading ("3. HAVE YOU EVER FILED ...")."""
         page = self.page
@@ -349,7 +371,7 @@ class FieldFinder:
         h = max(1.0, a[3] - a[1])
         line = page.text[right:page.line_of(right)[1]]
         return (b[0] - a[2] < MAX_RIGHT_GAP * h and page.word_at[right] not in self.label_words
-                and not NUMBERED_RE.match(line) and not self._caption_line(right))
+                and not NUMBERED_RE.match(line) and not self._caption_line(right, own))
 
     def _below(self, start: int, end: int) -> list[int] | None:
         """The first word of the row under a label, starting under it."""
@@ -408,17 +430,19 @@ class FieldFinder:
                 prev = prev if prev is not None else page.words[start].box
                 word = page.words[j].text
                 # a box border, or a mark with no letter or digit ("§", "‘"): passed over
-                separator = (SEPARATOR_RE.fullmatch(word) is not None or not any(c.isalnum() for c in word)) \
+                separator = (SEPARATOR_RE.fullmatch(word) is not None or not _glyph(word, kind)) \
                     and not self._glyph_bar(kind, j)
                 bad = not (separator or _word_ok(kind, word) or self._glyph_bar(kind, j))
                 wb = page.words[j].box
                 if j in self.label_words and j != start and wb[0] < prev[2] - 0.3 * (wb[3] - wb[1]):
                     continue  # a caption's word stacked over the value's first word, not after it ("No. &")
-                if j in self.label_words or OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word) \
+                ref = max((page.words[t].box[3] - page.words[t].box[1] for t in taken + held), default=0.0)
+                # a dash, whatever OCR read ("ay", "sas:" for "—"); a name has none (its first word may be one OCR
+                # made taller with a box's border: "eS oe")
+                flat = kind != PERSON and ref > 0 and wb[3] - wb[1] < FLAT * ref
+                if j in self.label_words or (not flat and (OTHER_LABEL_RE.match(word) or LABEL_LIKE_RE.match(word))) \
                         or len(taken) >= MAX_WORDS[kind]:
                     break
-                ref = max((page.words[t].box[3] - page.words[t].box[1] for t in taken + held), default=0.0)
-                flat = ref > 0 and wb[3] - wb[1] < FLAT * ref  # a dash, whatever OCR read ("ay" for "—")
                 # a number's box OCR garbled into letters ("280 ae chi =I2Z617", its first box too: "kesh) = 09"):
                 # held, and taken if more of the number follows in the field
                 garble = page.words[j].conf < REREAD_CONF or sum(c.isalnum() for c in word) <= 2  # ("EL" for 01;
@@ -449,13 +473,21 @@ class FieldFinder:
             # a digit as OCR misreads one
             if taken and _numeric(page.words[t].text for t in taken):
                 taken += [j for j in held if any(c.isdigit() for c in page.words[j].text.translate(TO_DIGIT))]
-            while taken and not any(c.isalnum() for c in page.words[taken[-1]].text):
+            while taken and not _glyph(page.words[taken[-1]].text, kind):
                 taken.pop()
+            if taken and not rows and page.caption_blob(taken[0]):
+                taken.pop(0)  # the value's own small caption, read as one garbled word before it ("eae 10 ...")
             value = " ".join(page.words[j].text for j in taken)
             if not taken or not _value_ok(kind, value):
                 break
             out += [Span(page.word_start[j], page.word_start[j] + len(page.words[j].text), kind, FIELD_SCORE)
                     for j in taken]
+            if kind in NUMBER_KINDS and len({page.words[j].line for j in taken}) == 1:
+                # a number's boxes on one OCR line go as one region: a box OCR read nothing of between them
+                # too ("121 ake — 2990": the SSN's middle box, unread)
+                last = max(taken, key=lambda j: page.word_start[j])
+                out.append(Span(min(page.word_start[j] for j in taken), page.word_start[last]
+                                + len(page.words[last].text), kind, FIELD_SCORE))
             rows += 1
             start = self._next_row(taken, x_left)
         return out

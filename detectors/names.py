@@ -179,7 +179,9 @@ class NameFinder:
         is_given_name("Anna")  # the name data loads with the model, not on the first page that needs it
         self.model_id = f"{MODEL}-{self.nlp.meta.get('version', '?')}+{version()}"
         self.english = EnglishWords(self.nlp)
-        self._brands: set[str] = set()  # the page's organisation and product words, as NER found them
+        # the page's organisations' and products' names as NER found them: (folded words, those of its first line
+        # when it runs over a line break)
+        self._brands: list[tuple[set[str], set[str]]] = []
 
     def _word_case(self, line: str) -> str:
         """An ALL-CAPS line with common words in lower case and the others capitalised (same length)."""
@@ -215,6 +217,7 @@ class NameFinder:
             start += len(line) + 1
         entities: list[tuple[int, int]] = []
         brands: set[str] = set()  # words the page uses in organisations' and products' names
+        brand_names: list[tuple[set[str], set[str]]] = []
         for n, (doc, (_, offset)) in enumerate(zip(self.nlp.pipe(t for t, _ in docs_and_offsets), docs_and_offsets)):
             for ent in doc.ents:
                 if ent.label_ == "PERSON":
@@ -225,8 +228,11 @@ class NameFinder:
                         continue  # only common words ("LET US" read as "let.us")
                     entities.append((a, b))
                 elif ent.label_ in ("ORG", "PRODUCT", "FAC") and n == 0:
-                    brands.update(fold(_strip(w)) for w in ent.text.split())
-        self._brands = brands  # (for the rules after NER: "Linn Electronics" is no "Linn" of a person)
+                    first = ent.text.split("\n")[0] if "\n" in ent.text.strip() else ""
+                    brand_names.append(({fold(_strip(w)) for w in ent.text.split()},
+                                        {fold(_strip(w)) for w in first.split()}))
+                    brands |= brand_names[-1][0]
+        self._brands = brand_names  # (for the rules after NER: "Linn Electronics" is no "Linn" of a person)
         for a, b in entities:
             if _abbreviated(text, a, b):
                 continue  # "Operation Freedom Sentinel (OFS)": a named thing the text abbreviates, not a person
@@ -294,7 +300,7 @@ class NameFinder:
         spans += self._given_name_pairs(text)
         for m in INITIALS_RE.finditer(text):
             spans.extend(_name_span(text, m.start(), m.end(), 0.7))
-        return spans + _column_cells(page)
+        return spans + _column_cells(page, self.english)
 
     def _given_name_pairs(self, text: str) -> list[Span]:
         """A known given name before a capitalised surname ("Siobhan Fennelly", "Sien VAN DAMME", "Annelies van
@@ -303,7 +309,15 @@ class NameFinder:
         out = []
         for m in GIVEN_FIRST_RE.finditer(text):
             given, surname = m.group(1), m.group(2).split()[-1]
-            if self._given(given) and self._surname(surname) and not {fold(given), fold(surname)} & self._brands \
+            pair = {fold(given), fold(surname)}
+            # (a brand on the page, "Linn Electronics"; not one NER made of this very name, on a line of its own
+            # with the title under it, "Giulia Colombo / Tenancy Officer", or alone, of no common word: "Ruud de
+            # Vries")
+            alone = surname not in self.english and given not in self.english
+            brands = set().union(*(words for words, first_line in self._brands if not pair <= first_line
+                                   and not (alone and pair <= words and all(w in pair or re.fullmatch(PARTICLE, w)
+                                                                              for w in words))))
+            if self._given(given) and self._surname(surname) and not pair & brands \
                     and (surname not in self.english or given not in self.english):
                 out += _name_span(text, m.start(1), m.end(2), 0.75)
         for m in SURNAME_FIRST_RE.finditer(text):
@@ -322,9 +336,11 @@ class NameFinder:
         """Names on one page (with every recurrence on the page of a word of a name found)."""
         if not page.text.strip():
             return []
-        spans = [self._grown(page, s) for s in self._ner(page) + self._rules(page)]
-        spans += propagate(page, name_words(page, spans, self.english))
-        spans = self._with_prefix(page, spans)
+        spans = self._with_prefix(page, [self._grown(page, s) for s in self._ner(page) + self._rules(page)])
+        # a name word found again, with what stands before it and belongs to it, and the given name beside it
+        # ("Siti" of "Siti bin Yusof" at the head of a letter, where only "Ms bin Yusof" was found)
+        found_again = propagate(page, name_words(page, spans, self.english))
+        spans += [self._given_before(page, s) for s in self._with_prefix(page, found_again)]
         return spans + _whole_cells(page, spans)
 
     def _with_prefix(self, page: PageText, spans: Sequence[Span]) -> list[Span]:
@@ -373,6 +389,15 @@ class NameFinder:
                 and len(core) >= 2 and name.isupper() == core.isupper()
                 and core.lower() not in NOT_NAMES | HONORIFIC_WORDS and core.lower() not in self.english.stop_words)
 
+    def _given_before(self, page: PageText, span: Span) -> Span:
+        """``span`` grown over a capitalised word just before it on its line that is no common word nor a
+        field's caption: a given name ("Siti bin Yusof")."""
+        before = re.search(r"(?<![^\s])(\S+)[ ]+$", page.letters[max(0, span.start - 40):span.start])
+        if before and before.group(1)[-1].isalpha() and self._name_like(before.group(1)) \
+                and not is_caption(before.group(1)):
+            return Span(span.start - len(before.group()), span.end, span.kind, span.score)
+        return span
+
     def _grown(self, page: PageText, span: Span) -> Span:
         """``span`` grown over a capitalised word just before or after it that is no common word (a first name
         OCR misread, "Anmed Lewis", that NER left out), also across a line break (a name split over two lines,
@@ -384,8 +409,8 @@ class NameFinder:
         # (past a full stop OCR put after a name word: "colleague Agnieszka. Fitzgerald.")
         after = re.match(r"\.?(?:[ ]+|[ ]*\n[ ]*)(\S+)", text[span.end:span.end + 40])
         name = text[span.start:span.end]
-        if after and text[span.end - 1].isalpha() and (self._name_like(after.group(1))
-                                                        or self._surname_after(name, after.group(1))):
+        if after and text[span.end - 1].isalpha() and not after.group(1).endswith(":") \
+                and (self._name_like(after.group(1)) or self._surname_after(name, after.group(1))):  # ("Cc:")
             word = after.group(1)
             span = Span(span.start, span.end + len(after.group()) - (len(word) - len(word.rstrip(".,;:!?)"))),
                         span.kind, span.score)
@@ -409,6 +434,7 @@ attendee attendees participant participants volunteer volunteers resident reside
 doctor witness signatory beneficiary representative agent""".split())
 FOLDED_NAME_HEADERS = frozenset(fold(h) for h in NAME_HEADERS)  # headers as OCR'd words are compared: folded
 FOLDED_NOT_NAME_HEADERS = frozenset(fold(h) for h in NOT_NAME_HEADERS)
+BORDER_MARKS = "‘’'`\"|,_[({\\/"  # what OCR reads of a ruled table's border before a cell's first word
 CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;:]?$")  # "Matthew:": OCR's stray colon
 
 
@@ -428,9 +454,12 @@ def _capitalised(text: str) -> bool:
                                for w in words if w)
 
 
-def _column_cells(page: PageText) -> list[Span]:
+def _column_cells(page: PageText, common=()) -> list[Span]:
     """The cells of table columns whose header names people ("NAME", "Employee", "Patient" ...), down to a cell
-    that is a field's caption (a boxed form's next field, "Applicant" under "Surname": no row of a table)."""
+    that is a field's caption (a boxed form's next field, "Applicant" under "Surname": no row of a table). A cell
+    is taken whole when its words are capitalised or initials, read past the marks a ruled table's border leaves
+    on them ("|Hollie", "‘Declan"); one of them may be a word OCR garbled ("tincPhaxeod" for MacPherson: letters,
+    no ``common`` English word) beside a capitalised one."""
 
     spans: list[Span] = []
     for h, head in enumerate(page.words):
@@ -440,8 +469,11 @@ def _column_cells(page: PageText) -> list[Span]:
             cell = [j for j in cell if any(c.isalnum() for c in page.words[j].text)]  # OCR's specks ("_") aside
             if is_caption(" ".join(page.words[j].text for j in cell)):
                 break
-            texts = [page.letters[page.word_start[j]:page.word_start[j] + len(page.words[j].text)] for j in cell]
-            if len(cell) <= 4 and all(CELL_WORD_RE.match(t) for t in texts) \
+            texts = [page.letters[page.word_start[j]:page.word_start[j] + len(page.words[j].text)]
+                     .lstrip(BORDER_MARKS).rstrip("|") for j in cell]
+            shaped = [bool(CELL_WORD_RE.match(t)) for t in texts]
+            garbled = [not ok and t.isalpha() and len(t) >= 4 and t not in common for ok, t in zip(shaped, texts)]
+            if len(cell) <= 4 and any(shaped) and sum(garbled) <= 1 and all(a or b for a, b in zip(shaped, garbled)) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
                 for j in cell:
                     if _strip(page.words[j].text).lower() in NOT_NAMES:

@@ -2,8 +2,8 @@
 
 Lines are joined by newlines and words by single spaces; ``word_at`` maps every character to its word. The
 ``digits`` and ``letters`` views have the same length as ``text`` with common OCR confusions undone inside
-tokens that are mostly digits (O->0, l->1, S/$->5, B->8, A->4, G->6) or mostly letters (0->o, 1->l, 5->s; a bar or
-backslash between letters -> I or l: "F\\RST"; "0." alone is an initial O), so offsets agree.
+tokens that are mostly digits (O/©->0, l->1, S/$->5, B/&->8, A->4, G->6, T->7) or mostly letters (0->o, 1->l,
+5->s; a bar or backslash between letters -> I or l: "F\\RST"; "0." alone is an initial O), so offsets agree.
 ``row_cells`` and ``column_under`` read the page as a table: the cells of a visual row, and the cells under a
 column header (for the recognisers' column rules: a column headed Name, Phone, Email ...).
 """
@@ -27,7 +27,8 @@ class Span:
 
 
 TO_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1",
-                           "!": "1", "S": "5", "s": "5", "$": "5", "B": "8", "Z": "2", "z": "2", "A": "4", "G": "6"})
+                           "!": "1", "S": "5", "s": "5", "$": "5", "B": "8", "Z": "2", "z": "2", "A": "4", "G": "6",
+                           "T": "7", "©": "0", "&": "8"})
 _TO_LETTER_LOWER = str.maketrans({"0": "o", "1": "l", "5": "s", "|": "l", "\\": "l"})
 _TO_LETTER_UPPER = str.maketrans({"0": "O", "1": "I", "5": "S", "|": "I", "\\": "I"})
 _STROKE_INSIDE = re.compile(r"[A-Za-z][|\\][A-Za-z]")  # "F\RST": OCR's bar or backslash for an I between letters
@@ -37,6 +38,7 @@ COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least 
 MAX_ROW_GAP = 3.0  # a table column ends at a vertical gap of more than this many row heights
 MAX_ROWS = 80
 PROSE_WORDS = 5  # a run of text with this many words in lower case is a sentence, not a table's row
+BLOB_HEIGHT = 1.6  # a word this many times as tall as the next on its line may be two lines read as one
 UNSURE_CONF = 50  # a word tesseract read with less confidence than this is one it was unsure of (garbled, often)
 
 
@@ -98,6 +100,19 @@ class PageText:
         """Whether OCR was unsure of every word at ``idx`` that holds a letter or digit (a value it garbled)."""
         confs = [self.words[i].conf for i in idx if any(c.isalnum() for c in self.words[i].text)]
         return bool(confs) and max(confs) < UNSURE_CONF
+
+    def caption_blob(self, i: int) -> bool:
+        """Whether word ``i`` is a small caption of two lines that OCR read as one garbled word ("eae" for "No. &" /
+        "Street" before a typed street): the first word of its OCR line, read unsure, with no digit, and at least
+        ``BLOB_HEIGHT`` times as tall as the next word on its line (the value, read sure)."""
+        w = self.words[i]
+        k = self.order.index(i)
+        if w.conf >= UNSURE_CONF or any(c.isdigit() for c in w.text) or k + 1 >= len(self.order) \
+                or (k > 0 and self.words[self.order[k - 1]].line == w.line):
+            return False
+        nxt = self.words[self.order[k + 1]]
+        return nxt.line == w.line and nxt.conf >= UNSURE_CONF and sum(c.isalnum() for c in nxt.text) >= 2 \
+            and w.box[3] - w.box[1] >= BLOB_HEIGHT * (nxt.box[3] - nxt.box[1])
 
     def words_in(self, start: int, end: int) -> list[int]:
         """Indices of the words that any character of [start, end) belongs to, in reading order."""

@@ -23,6 +23,7 @@ from typing import Callable
 import phonenumbers
 
 from detectors.addresses import HOUSE_LINE_RE, find_addresses  # other countries' shapes, whole address blocks
+from detectors.fields import LABEL_RES  # (the captions of form fields, one list of them)
 from detectors.pagetext import TO_DIGIT, PageText, Span
 from redact.core.regions import ADDRESS, CARD, DATE_OF_BIRTH, EMAIL, IBAN, PHONE, SSN
 
@@ -451,7 +452,11 @@ def _addresses(page: PageText) -> list[Span]:
             line = page.text[below[0]:below[1]]
             if re.match(r"[A-Z][a-z]", line) and len(line.split()) <= 4 and ":" not in line \
                     and any(c.isdigit() for c in line):
-                out.append(Span(below[0], below[1], ADDRESS, 0.7))
+                # (past a form's caption starting the line: "Apt/Unit Number 13" is the caption's field)
+                caption = LABEL_RES[ADDRESS].match(page.text, below[0], below[1])
+                rest = line[caption.end() - below[0]:] if caption else line
+                start = below[1] - len(rest.lstrip())
+                out.append(Span(start, below[1], ADDRESS, 0.7))
     # the street line above a city line, even when OCR garbled its street type ("16076 Birch Ser.")
     for m in cities:
         start = page.line_of(m.start())[0]

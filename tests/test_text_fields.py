@@ -235,6 +235,13 @@ def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     (117, [(ADDRESS, "216 Cranbrook Gardens / Norwich / PR2 3DM / United Kingdom")]),
     (122, [(PHONE, "+358 0 110 4605")]),
     (108, [(EMAIL, "amelie.duboismartin@example.co.uk")]),
+    # (seed 804, tuning since session 13) a ruled table's "Resident" column, a cell read "‘Declan W. tincPhaxeod"
+    (804, [(PERSON, "Declan W. MacPherson")]),
+    # a signature NER took for an organisation with the title under it ("Giulia Colombo / Tenancy Officer"); a given
+    # name before a particle surname found elsewhere on the page ("Siti bin Yusof" over "Dear Ms bin Yusof"); a
+    # name NER called an organisation on a line of its own ("Ruud de Vries")
+    (147, [(PERSON, "Giulia Colombo"), (PERSON, "Siti bin Yusof")]),
+    (166, [(PERSON, "Ruud de Vries")]),
 ])
 def test_names_phones_and_addresses_on_pages_of_the_second_generator(seed, wanted):
     """Real tesseract and the real spaCy model on pages of ``benchmarks/pagegen_b.py`` (tuning seeds 60-99): the
@@ -437,6 +444,24 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     # a date of birth with "tO)" in its comb (no "to:" caption); "3." after "Apt./Unit Number"; "ciy  -  Savannah"
     (102, [(DATE_OF_BIRTH, "10"), (DATE_OF_BIRTH, "1990"), (SSN, "540"), (SSN, "91"), (SSN, "9221")]),
     (101, [(ADDRESS, "3"), (ADDRESS, "Savannah")]),
+    # (seeds 800-811: held out in session 12, tuning since) an SSN whose comb OCR read "174 i OO me OLE T" (its
+    # 0s as O: digits all the same); a claimant's date of birth captioned "DATE OF.BIRTH"
+    (806, [(SSN, "174"), (SSN, "85"), (SSN, "0187")]),
+    (802, [(DATE_OF_BIRTH, "12"), (DATE_OF_BIRTH, "06"), (DATE_OF_BIRTH, "1993")]),
+    # an SSN captioned "141.. SOCIAL SECURITY NUMBER" (a doubled item number's dot); a ZIP code captioned
+    # "ZIP. Code/Postal Code"
+    (809, [(SSN, "642"), (SSN, "13"), (SSN, "0764"), (ADDRESS, "82978"), (ADDRESS, "3353")]),
+    # a street OCR read on the second line of its caption "No. &" / "Street" ("Street BE"); an apartment number
+    # read "©"
+    (801, [(ADDRESS, "83736"), (ADDRESS, "6")]),
+    # (seeds 140-179, tuning in session 13) an SSN whose first dash OCR read "sas:" (flat: a dash, no caption), a
+    # ZIP code captioned "ZIP Code/Postai Code"; the DD-293's "LAST" read "EAST" before "OMeEOr" (OKAFOR); a street
+    # captioned "No.®"
+    (155, [(SSN, "145"), (SSN, "41"), (SSN, "9684"), (ADDRESS, "17957"), (ADDRESS, "6548")]),
+    (169, [(PERSON, "OKAFOR")]),
+    (142, [(ADDRESS, "83026")]),
+    # an SSN whose middle box OCR read nothing of ("121 ake — 2990"): the comb's row goes as one region
+    (176, [(SSN, "121"), (SSN, "35"), (SSN, "2990")]),
 ])
 def test_comb_fields_on_real_forms_of_fresh_tuning_seeds(seed, wanted):
     """Real tesseract on filled real forms (tuning seeds 100-139): comb values go whole."""
@@ -506,3 +531,70 @@ def test_a_boxed_forms_captions_and_the_sentence_under_a_table_are_no_names(dete
     people = " ".join(page.text[s.start:s.end] for s in spans if s.kind == PERSON).split()
     assert {"Lefebvre,", "Amelie", "Lim,", "Hafiz"} <= set(people), people
     assert not {"Our", "records", "show", "deposit"} & set(people), people
+
+
+def test_a_name_columns_cells_past_border_marks_and_one_garbled_word(detector):
+    """Tesseract's words of a ruled table (`b` seed 804): cells under "‘Resident" read with a border's marks before
+    them ("|Hollie", "‘Declan") and a surname OCR garbled into lower case ("tincPhaxeod" for MacPherson) go whole;
+    a cell of common words in lower case under the same header does not."""
+    def w(text, x0, y0, x1, y1, conf, line):
+        return Word(text, (x0, y0, x1, y1), conf, line)
+
+    words = [w("‘Resident", 152, 257, 296, 300, 43.0, 1), w("Telephone", 701, 265, 863, 314, 63.0, 12),
+             w("‘Email", 1045, 259, 1138, 308, 46.0, 21),
+             w("|Hollie", 152, 331, 262, 372, 83.0, 2), w("PRITCHARD", 282, 336, 431, 358, 96.0, 2),
+             w("‘Declan", 152, 373, 262, 426, 67.0, 3), w("W.", 281, 394, 309, 416, 85.0, 3),
+             w("tincPhaxeod", 327, 369, 497, 426, 0.0, 3),
+             w("|Ward", 152, 431, 262, 472, 83.0, 4), w("closed", 282, 436, 380, 458, 96.0, 4),
+             w("today", 400, 436, 480, 458, 96.0, 4)]
+    page = PageText(words)
+    people = {page.words[i].text for s in detector.spans(page) if s.kind == PERSON
+              for i in page.words_in(s.start, s.end)}
+    assert {"‘Declan", "W.", "tincPhaxeod"} <= people and {"|Hollie", "PRITCHARD"} <= people, people
+    assert not {"closed", "today"} & people, people
+
+
+def _w(text, x0, y0, x1, y1, conf, line):
+    return Word(text, (x0, y0, x1, y1), conf, line)
+
+
+def test_part_captions_as_ocr_misreads_them():
+    """The DD-293's name rows as tesseract read them (tuning seeds 151, 145, 173, session 13): "[LAST" (a box's
+    bracket before the caption), "FIRST!" (a mark after it) before a value in lower case, "EAST" (the L misread)
+    before a surname OCR garbled into a tall border glyph and a short word ("eS oe"): each value goes whole."""
+    from detectors.fields import find_fields
+
+    words = [_w("3.NAME", 70, 577, 157, 593, 31.0, 15), _w("WHILE", 164, 577, 234, 593, 31.0, 15),
+             _w("[LAST", 274, 569, 328, 585, 52.0, 15), _w("Delgado", 363, 567, 448, 585, 79.0, 15),
+             _w("SeauTe", 70, 602, 167, 619, 0.0, 16), _w("FIRST!", 274, 611, 336, 627, 30.0, 16),
+             _w("payne", 363, 614, 437, 635, 19.0, 16),
+             _w("4.", 78, 669, 95, 685, 86.0, 17), _w("CURRENT", 104, 669, 211, 685, 96.0, 17),
+             _w("EAST", 284, 661, 337, 677, 51.0, 17), _w("eS", 344, 655, 363, 698, 27.0, 17),
+             _w("oe", 373, 659, 446, 673, 44.0, 17)]
+    page = PageText(words)
+    people = {page.text[s.start:s.end] for s in find_fields(page, names=True, pii=False) if s.kind == PERSON}
+    assert {"Delgado", "payne", "eS", "oe"} <= people, people
+    assert not {"LAST", "[LAST", "FIRST!", "EAST", "CURRENT"} & people, people
+
+
+def test_a_two_line_caption_read_as_one_word_is_no_part_of_the_street():
+    """A filled 21-0966 as tesseract read it (seed 809): the small caption "No. &" / "Street" before the typed
+    street came out as one tall unsure word ("eae"), and "Apt/Unit Number" starts the line under the street: the
+    street and the apartment number go, their captions stay."""
+    from detectors.pii import find_pii
+
+    words = [_w("7.", 114, 928, 128, 942, 77.0, 21), _w("MAILING", 141, 928, 219, 942, 96.0, 21),
+             _w("ADDRESS", 226, 928, 319, 943, 96.0, 21), _w("(If", 317, 924, 342, 951, 66.0, 21),
+             _w("applicable)", 348, 928, 441, 946, 96.0, 21),
+             _w("eae", 123, 958, 174, 1002, 31.0, 22), _w("10", 192, 975, 225, 998, 95.0, 22),
+             _w("Sycamore", 246, 975, 386, 1004, 96.0, 22), _w("Ridge", 407, 974, 495, 1004, 96.0, 22),
+             _w("Rd", 515, 974, 549, 997, 96.0, 22),
+             _w("Apt/Unit", 121, 1034, 195, 1052, 77.0, 23), _w("Number", 202, 1034, 270, 1048, 83.0, 23),
+             _w("13", 287, 1032, 319, 1055, 91.0, 23)]
+    from detectors.fields import find_fields
+
+    page = PageText(words)
+    spans = find_fields(page, names=False, pii=True) + find_pii(page)
+    taken = {page.words[i].text for s in spans if s.kind == ADDRESS for i in page.words_in(s.start, s.end)}
+    assert {"10", "Sycamore", "Ridge", "Rd", "13"} <= taken, taken
+    assert not {"eae", "Apt/Unit", "Number"} & taken, taken
