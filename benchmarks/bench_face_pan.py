@@ -11,7 +11,8 @@ photo, found once at full size, enlarged with it and carried into each frame by 
 is at least 0.95 sure of: under that, red-and-white chairs and sleeves were among them); an instance counts on a
 frame when 20% of its box is inside the frame (entering, leaving and cut faces included) and is *removed* when
 95% of its visible box is filled. The share of the frames' area filled is printed too: masking more than the
-faces costs the viewer, and a tracker that masks everything removes every face. Instances not removed are also
+faces costs the viewer, and a tracker that masks everything removes every face; beside it, the share the faces'
+tight boxes cover (the product adds a margin for hair and chin, and growth with motion). Instances not removed are also
 counted apart when neither of the face's eyes (MTCNN's landmarks on the photo) is in the frame: a chin and mouth
 under the top border, which no face detector finds on any frame of a pan that never shows the eyes.
 
@@ -79,6 +80,14 @@ def one_pan(name: str, seed: int, frames: int, faces_model):
     return pan(photo, faces, WINDOW, start, end, frames), eyes, k
 
 
+def covered(boxes) -> float:
+    """The share of the window inside any of the boxes."""
+    inside = np.zeros((WINDOW[1], WINDOW[0]), bool)
+    for x0, y0, x1, y1 in boxes:
+        inside[int(y0):int(np.ceil(y1)), int(x0):int(np.ceil(x1))] = True
+    return float(inside.mean())
+
+
 def eye_in_frame(clip, eyes, frame: int, box) -> bool:
     """Whether an eye of the face instance ``box`` of ``frame`` lies inside the frame."""
     face = clip.faces[frame][clip.boxes[frame].index(box)]
@@ -104,8 +113,8 @@ def main() -> None:
 
     truth_model = FaceDetector(detect_side=4000, min_face_size=12, threshold=TRUTH_THRESHOLD)
     total = missed = cut_total = cut_missed = eyes_missed = 0
-    filled = []
-    print(f"{'photo':32s} seed  scale faces instances  cut  not removed (cut) (eye)  s/frame  filled")
+    filled, faces_area = [], []
+    print(f"{'photo':32s} seed  scale faces instances  cut  not removed (cut) (eye)  s/frame  filled  faces")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clips = args.clips or tmp
@@ -131,6 +140,8 @@ def main() -> None:
                 bad = unmasked(output, clip)
                 share = float(np.mean([blacked(image).mean() for image in output]))  # of the frames' area
                 filled.append(share)
+                tight = float(np.mean([covered(boxes) for boxes in clip.boxes]))
+                faces_area.append(tight)
                 n = sum(map(len, clip.boxes))
                 cut = sum(1 for boxes in clip.boxes for b in boxes
                           if b[0] <= 0 or b[1] <= 0 or b[2] >= WINDOW[0] or b[3] >= WINDOW[1])
@@ -139,13 +150,14 @@ def main() -> None:
                 total, missed, eyes_missed = total + n, missed + len(bad), eyes_missed + eye_bad
                 cut_total, cut_missed = cut_total + cut, cut_missed + cut_bad
                 print(f"{name:32s} {seed:4d} {k:6.2f} {len(eyes):5d} {n:9d} {cut:4d} {len(bad):12d} {cut_bad:5d} "
-                      f"{eye_bad:5d} {dt:8.2f} {share:6.1%}", flush=True)
+                      f"{eye_bad:5d} {dt:8.2f} {share:6.1%} {tight:6.1%}", flush=True)
                 for frame, box, share in bad:
                     eye = "" if eye_in_frame(clip, eyes, frame, box) else ", no eye in the frame"
                     print(f"    frame {frame}: box {tuple(round(v) for v in box)} {share:.0%} filled{eye}")
     print(f"{args.split}, seeds {args.seeds}: {missed} of {total} face instances not removed, {cut_missed} of them cut "
           f"by the frame's border ({cut_total} instances were), {eyes_missed} with an eye in the frame; "
-          f"{np.mean(filled):.1%} of the frames' area filled (mean over pans)")
+          f"{np.mean(filled):.1%} of the frames' area filled, {np.mean(faces_area):.1%} in the faces' tight boxes (mean over "
+          f"pans)")
 
 
 if __name__ == "__main__":
