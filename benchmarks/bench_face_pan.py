@@ -10,11 +10,12 @@ to another over ``--frames`` frames, encoded with H.264 at 25 fps. The ground tr
 photo, found once at full size, enlarged with it and carried into each frame by the window's offset (faces MTCNN
 is at least 0.95 sure of: under that, red-and-white chairs and sleeves were among them); an instance counts on a
 frame when 20% of its box is inside the frame (entering, leaving and cut faces included) and is *removed* when
-95% of its visible box is filled. The share of the frames' area filled is printed too: masking more than the
-faces costs the viewer, and a tracker that masks everything removes every face; beside it, the share the faces'
-tight boxes cover (the product adds a margin for hair and chin, and growth with motion). Instances not removed are also
-counted apart when neither of the face's eyes (MTCNN's landmarks on the photo) is in the frame: a chin and mouth
-under the top border, which no face detector finds on any frame of a pan that never shows the eyes.
+95% of its visible box is filled. The share of the frames' area filled (made black where the pan was not already
+dark) is printed too: masking more than the faces costs the viewer, and a tracker that masks everything removes
+every face; beside it, the share the faces' tight boxes cover (the product adds a margin for hair and chin, and
+growth with motion). Instances not removed are also counted apart when neither of the face's eyes (MTCNN's
+landmarks on the photo) is in the frame: a chin and mouth under the top border, which no face detector finds on any
+frame of a pan that never shows the eyes.
 
 The bundled H.264 encoder does not write the same file twice from the same frames (see ``tests/face_pan.py``),
 and the redaction of a face at the border can turn on those differences (measured: 0-6 instances of one pan of
@@ -138,7 +139,8 @@ def main() -> None:
                 assert status == "ok", (name, status)
                 output = decode_rgb(dst)
                 bad = unmasked(output, clip)
-                share = float(np.mean([blacked(image).mean() for image in output]))  # of the frames' area
+                # of the frames' area, made black by the redaction (a dark stage behind the faces is not counted)
+                share = float(np.mean([(blacked(out) & ~blacked(src)).mean() for out, src in zip(output, clip.frames)]))
                 filled.append(share)
                 tight = float(np.mean([covered(boxes) for boxes in clip.boxes]))
                 faces_area.append(tight)
@@ -156,8 +158,8 @@ def main() -> None:
                     print(f"    frame {frame}: box {tuple(round(v) for v in box)} {share:.0%} filled{eye}")
     print(f"{args.split}, seeds {args.seeds}: {missed} of {total} face instances not removed, {cut_missed} of them cut "
           f"by the frame's border ({cut_total} instances were), {eyes_missed} with an eye in the frame; "
-          f"{np.mean(filled):.1%} of the frames' area filled, {np.mean(faces_area):.1%} in the faces' tight boxes (mean over "
-          f"pans)")
+          f"{np.mean(filled):.1%} of the frames' area filled, {np.mean(faces_area):.1%} in the faces' tight boxes "
+          f"(mean over pans)")
 
 
 if __name__ == "__main__":
