@@ -481,11 +481,20 @@ def _column_cells(page: PageText, common=()) -> list[Span]:
             if len(cell) <= 4 and any(shaped) and sum(garbled) <= 1 \
                     and all(a or b or c for a, b, c in zip(shaped, garbled, particle)) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
-                for j in cell:
-                    if _strip(page.words[j].text).lower() in NOT_NAMES:
-                        continue  # "PREPARED BY" of a line under the table
-                    start = page.word_start[j]
-                    spans.append(Span(start, start + len(page.words[j].text), PERSON, 0.7))
+                # the cell's words as one span, so that later rules see a whole name, not a lone word to grow
+                # ("Yusof" of "Hafiz bin Yusof" taking the next line's "Parking"); words that follow one another
+                # in the text go together, "PREPARED BY" of a line under the table is left out
+                run: list[int] = []
+                for j in cell + [-1]:
+                    if j >= 0 and _strip(page.words[j].text).lower() not in NOT_NAMES \
+                            and (not run or page.words_in(page.word_start[run[-1]], page.word_start[j] + 1)
+                                 == [run[-1], j]):
+                        run.append(j)
+                        continue
+                    if run:
+                        start, last = page.word_start[run[0]], run[-1]
+                        spans.append(Span(start, page.word_start[last] + len(page.words[last].text), PERSON, 0.7))
+                    run = [j] if j >= 0 and _strip(page.words[j].text).lower() not in NOT_NAMES else []
     return spans
 
 
