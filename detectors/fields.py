@@ -106,7 +106,7 @@ FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "stat
 LOST_FIRST = {PERSON: ("last", "first", "middle")}
 CAPS_DOT_RE = re.compile(r"(?<=[A-Z]{2})\.(?=[A-Z]{2})")  # a dot between words in capitals, no space
 # a check box as OCR reads it: "[_]", "[-]", "[]", '["]FIDUCIARY' (its option glued to it)
-CHECK_BOX_RE = re.compile(r"[\[(][^\w\s]{0,2}[\])]")
+CHECK_BOX_RE = re.compile(r"[\[(][^A-Za-z0-9\s]{0,2}[\])]")
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -195,11 +195,14 @@ class FieldFinder:
         check box elsewhere on its line. A box's bracket before a caption with no other box on its line ("[LAST")
         leaves it a caption."""
         page = self.page
-        a, b = page.line_of(start)
-        line = page.words_in(a, b)
         i = page.word_at[start]
+        if i < 0:
+            return False
+        # (OCR's own line: the text line breaks at the wide gaps between a row's options)
+        line = sorted((j for j, w in enumerate(page.words) if w.line == page.words[i].line),
+                      key=lambda j: page.words[j].box[0])
         boxes = [j for j in line if CHECK_BOX_RE.match(page.words[j].text)]
-        before = [j for j in line if j < i]
+        before = line[:line.index(i)]
         ticked = (page.word_start[i] < start and set(page.text[page.word_start[i]:start]) == {"["}) or (
             bool(before) and CHECK_BOX_RE.fullmatch(page.words[before[-1]].text) is not None)
         return ticked and any(j != i and (not before or j != before[-1]) for j in boxes)
