@@ -355,6 +355,10 @@ class FieldFinder:
         k = page.order.index(i)
         if k == 0 or page.text[page.word_start[i] - 1] == "\n":
             return False
+        # (a box's border OCR read as a mark between them is no word: "3.NAME WHILE  .  LAST  Brennan")
+        while k > 1 and not any(c.isalnum() for c in page.words[page.order[k - 1]].text) \
+                and page.text[page.word_start[page.order[k - 1]] - 1] != "\n":
+            k -= 1
         prev = page.words[page.order[k - 1]].box
         box = page.words[i].box
         return (box[0] - prev[2]) / max(1.0, min(box[3] - box[1], self.text_height)) >= SET_APART
