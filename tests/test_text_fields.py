@@ -496,6 +496,9 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     (142, [(ADDRESS, "83026")]),
     # an SSN whose middle box OCR read nothing of ("121 ake — 2990"): the comb's row goes as one region
     (176, [(SSN, "121"), (SSN, "35"), (SSN, "2990")]),
+    # (seeds 180-199, tuning in session 13's second round) "3.NAME WHILE  .  LAST  Brennan": a box border's mark
+    # between the item's words and its part caption "LAST"
+    (194, [(PERSON, "Brennan")]),
 ])
 def test_comb_fields_on_real_forms_of_fresh_tuning_seeds(seed, wanted):
     """Real tesseract on filled real forms (tuning seeds 100-139): comb values go whole."""
