@@ -18,7 +18,8 @@ second OCR pass on weak field words (next to the code before it); 600-611 a sixt
 and comb-field work; 700-711 a seventh (tuning on 60-99), run once after the name-prefix work (i19-s11); 800-811
 an eighth (tuning on 100-139, seeds 100-119 long past their held-out run), run once after the faint comb boxes work
 (i19-s12); 900-911 a ninth (tuning on 140-179 and on 800-811, looked at since), run once after the work on
-captions as OCR reads them (i19-s13). docs/text-bench.md reports them.
+captions as OCR reads them (i19-s13); 1000-1011 a tenth (tuning on 900-911 and 180-199), run once after the second
+round of i19-s13. docs/text-bench.md reports them.
 
 Each page goes through the real Redactor (--detect names,pii) as a document of its own. A ground-truth item counts
 as found only if every one of its ink pixels is inside the mask; precision is the share of non-personal words
@@ -62,6 +63,8 @@ HELD_OUT |= set(range(600, 612))  # after the deskew and comb-field work (i19-s1
 HELD_OUT |= set(range(700, 712))  # after the name prefixes, garbled cells and printed-words work (i19-s11)
 HELD_OUT |= set(range(800, 812))  # after the faint comb boxes and comb-field work (i19-s12, tuned on 100-139)
 HELD_OUT |= set(range(900, 912))  # after the captions-as-OCR-reads-them work (i19-s13, tuned on 140-179 and 800-811)
+HELD_OUT |= set(range(1000, 1012))  # after session 13's second round (particles in name columns, check-box rows;
+# tuned on 900-911 and 180-199)
 
 
 def make_page(gen: str, seed: int):
@@ -154,7 +157,7 @@ def main() -> None:
     ap.add_argument("--gen", default="a,b,forms", help="generators: a (synthdocs), b (pagegen_b), forms")
     ap.add_argument("--seeds", default="200-219",
                     help="seeds per generator: 0-99 tuning, 100-119, 200-219, 300-311, 400-411, 500-511, 600-611, "
-                         "700-711, 800-811, 900-911 held out")
+                         "700-711, 800-811, 900-911, 1000-1011 held out")
     ap.add_argument("--presidio", action="store_true", help="presidio-image-redactor on the same pages")
     ap.add_argument("--real", action="store_true", help="the real scans of ../shared/data/docs too")
     ap.add_argument("--no-timing", action="store_true", help="skip tesseract-alone runs (faster tuning)")

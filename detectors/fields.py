@@ -105,6 +105,8 @@ FUZZY_CAPTIONS = {ADDRESS: ("city", "town", "street", "county", "country", "stat
 # part captions whose first letter a box's border may take, leaving a mark in its place ("‘AST", "|IRST")
 LOST_FIRST = {PERSON: ("last", "first", "middle")}
 CAPS_DOT_RE = re.compile(r"(?<=[A-Z]{2})\.(?=[A-Z]{2})")  # a dot between words in capitals, no space
+# a check box as OCR reads it: "[_]", "[-]", "[]", '["]FIDUCIARY' (its option glued to it)
+CHECK_BOX_RE = re.compile(r"[\[(][^A-Za-z0-9\s]{0,2}[\])]")
 LABEL_LIKE_RE = re.compile(r"[A-Za-z][a-z]+:$")  # a word ending in ":" is another field's label ("Co:" for "Cc:")
 NUMBERED_RE = re.compile(r"\d{1,2}[a-z]?\.\s+[A-Z]")  # "3. HAVE YOU ...": the next numbered item of a form
 OTHER_LABEL_RE = re.compile(r"(?i)^(?:date|signature|sex|gender|ref\.?|no\.?|number|total|amount|title|occupation"
@@ -178,12 +180,32 @@ class FieldFinder:
             for m in rx.finditer(captions):  # (OCR's confusions undone: "F\\RST" for FIRST)
                 if m.group(1).split()[-1].strip(".").lower() in NEEDS_COLON and not COLON_RE.match(page.text, m.end()):
                     continue  # "to", "from" ... without a colon: a common word, no caption (a value's "tO)")
+                if self._check_box_option(m.start()):
+                    continue
                 self.labels.append((kind, m.start(), m.end()))
         self.labels += self._garbled_captions()
         self.label_words = {i for _, a, b in self.labels for i in page.words_in(a, b)}
         self.right_limit = float("inf")  # where the value of the label at hand must end (a table's next column)
         heights = [w.box[3] - w.box[1] for w in page.words if sum(c.isalnum() for c in w.text) >= 2]
         self.text_height = float(np.median(heights)) if heights else float("inf")  # the page's usual word height
+
+    def _check_box_option(self, start: int) -> bool:
+        """Whether the label at ``start`` is one option of a row of check boxes ("[spouse [-] CHILD [_] OTHER"): a
+        check box right before it (glued to it, "[spouse", or the word before it, "[_] SPOUSE") and another
+        check box elsewhere on its line. A box's bracket before a caption with no other box on its line ("[LAST")
+        leaves it a caption."""
+        page = self.page
+        i = page.word_at[start]
+        if i < 0:
+            return False
+        # (OCR's own line: the text line breaks at the wide gaps between a row's options)
+        line = sorted((j for j, w in enumerate(page.words) if w.line == page.words[i].line),
+                      key=lambda j: page.words[j].box[0])
+        boxes = [j for j in line if CHECK_BOX_RE.match(page.words[j].text)]
+        before = line[:line.index(i)]
+        ticked = (page.word_start[i] < start and set(page.text[page.word_start[i]:start]) == {"["}) or (
+            bool(before) and CHECK_BOX_RE.fullmatch(page.words[before[-1]].text) is not None)
+        return ticked and any(j != i and (not before or j != before[-1]) for j in boxes)
 
     def _garbled_captions(self) -> list[tuple[str, int, int]]:
         """One-word captions OCR misread by a letter ("ciy" for "City"), where the word starts its text line (a
@@ -264,8 +286,9 @@ class FieldFinder:
             pos = line_end - len(rest)
             if page.word_at[pos] < 0 or page.word_at[pos] in self.label_words:
                 return None  # (another caption follows: its value is its own)
-            if label.endswith(" by") and not colon and not text[pos:pos + 1].isupper():
-                return None  # "Prepared by the office team": prose, not a name
+            if label.endswith(" by") and not colon and not re.sub(r"^[^\w]+", "", text[pos:line_end])[:1].isupper():
+                return None  # "Prepared by the office team": prose, not a name (a mark before the name aside:
+                # "served by «Theo")
             value = page.words[page.word_at[pos]].text
             # a caption in capitals before a value that is not; a number after its caption ("Apt. No. |2", OCR's
             # box border before the 2)
@@ -332,6 +355,10 @@ class FieldFinder:
         k = page.order.index(i)
         if k == 0 or page.text[page.word_start[i] - 1] == "\n":
             return False
+        # (a box's border OCR read as a mark between them is no word: "3.NAME WHILE  .  LAST  Brennan")
+        while k > 1 and not any(c.isalnum() for c in page.words[page.order[k - 1]].text) \
+                and page.text[page.word_start[page.order[k - 1]] - 1] != "\n":
+            k -= 1
         prev = page.words[page.order[k - 1]].box
         box = page.words[i].box
         return (box[0] - prev[2]) / max(1.0, min(box[3] - box[1], self.text_height)) >= SET_APART

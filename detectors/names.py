@@ -435,6 +435,7 @@ doctor witness signatory beneficiary representative agent""".split())
 FOLDED_NAME_HEADERS = frozenset(fold(h) for h in NAME_HEADERS)  # headers as OCR'd words are compared: folded
 FOLDED_NOT_NAME_HEADERS = frozenset(fold(h) for h in NOT_NAME_HEADERS)
 BORDER_MARKS = "‘’'`\"|,_[({\\/"  # what OCR reads of a ruled table's border before a cell's first word
+ELIDED_RE = re.compile(r"^[dl]['’][A-Z][a-z]+,?$")  # an elided particle before a surname: "d'Almeida", "l'Estrange"
 CELL_WORD_RE = re.compile(r"^(?:[A-Z][A-Za-z'’-]*\.?|[A-Z]\.)[,;:]?$")  # "Matthew:": OCR's stray colon
 
 
@@ -472,14 +473,28 @@ def _column_cells(page: PageText, common=()) -> list[Span]:
             texts = [page.letters[page.word_start[j]:page.word_start[j] + len(page.words[j].text)]
                      .lstrip(BORDER_MARKS).rstrip("|") for j in cell]
             shaped = [bool(CELL_WORD_RE.match(t)) for t in texts]
-            garbled = [not ok and t.isalpha() and len(t) >= 4 and t not in common for ok, t in zip(shaped, texts)]
-            if len(cell) <= 4 and any(shaped) and sum(garbled) <= 1 and all(a or b for a, b in zip(shaped, garbled)) \
+            # a surname's particle in lower case ("de Villepin, Solene", "van der Berg", "d'Almeida"): part of the
+            # name, though no capitalised word of its own
+            particle = [bool(re.fullmatch(PARTICLE, t.rstrip(",")) or ELIDED_RE.match(t)) for t in texts]
+            garbled = [not ok and not p and t.isalpha() and len(t) >= 4 and t not in common
+                       for ok, p, t in zip(shaped, particle, texts)]
+            if len(cell) <= 4 and any(shaped) and sum(garbled) <= 1 \
+                    and all(a or b or c for a, b, c in zip(shaped, garbled, particle)) \
                     and not all(_strip(t).lower() in NOT_NAMES for t in texts):
-                for j in cell:
-                    if _strip(page.words[j].text).lower() in NOT_NAMES:
-                        continue  # "PREPARED BY" of a line under the table
-                    start = page.word_start[j]
-                    spans.append(Span(start, start + len(page.words[j].text), PERSON, 0.7))
+                # the cell's words as one span, so that later rules see a whole name, not a lone word to grow
+                # ("Yusof" of "Hafiz bin Yusof" taking the next line's "Parking"); words that follow one another
+                # in the text go together, "PREPARED BY" of a line under the table is left out
+                run: list[int] = []
+                for j in cell + [-1]:
+                    if j >= 0 and _strip(page.words[j].text).lower() not in NOT_NAMES \
+                            and (not run or page.words_in(page.word_start[run[-1]], page.word_start[j] + 1)
+                                 == [run[-1], j]):
+                        run.append(j)
+                        continue
+                    if run:
+                        start, last = page.word_start[run[0]], run[-1]
+                        spans.append(Span(start, page.word_start[last] + len(page.words[last].text), PERSON, 0.7))
+                    run = [j] if j >= 0 and _strip(page.words[j].text).lower() not in NOT_NAMES else []
     return spans
 
 

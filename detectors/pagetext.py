@@ -33,6 +33,7 @@ _TO_LETTER_LOWER = str.maketrans({"0": "o", "1": "l", "5": "s", "|": "l", "\\": 
 _TO_LETTER_UPPER = str.maketrans({"0": "O", "1": "I", "5": "S", "|": "I", "\\": "I"})
 _STROKE_INSIDE = re.compile(r"[A-Za-z][|\\][A-Za-z]")  # "F\RST": OCR's bar or backslash for an I between letters
 _TOKEN = re.compile(r"\S+")
+_EDGE_SPECK = re.compile(r"^[°º˚^`*\"“”]+(?=\d)|(?<=\d)[°º˚^`*\"“”]+$")
 GAP_BREAK = 2.0  # a gap between words wider than this many word heights breaks the line in the text
 COLUMN_GAP = 1.5  # a table cell is set off from its row neighbours by at least this many text heights
 MAX_ROW_GAP = 3.0  # a table column ends at a vertical gap of more than this many row heights
@@ -47,6 +48,8 @@ def _fix_token(tok: str) -> tuple[str, str]:
     digits = sum(c.isdigit() for c in tok)
     letters = sum(c.isalpha() for c in tok)
     as_digits = tok.translate(TO_DIGIT) if digits >= 2 and digits >= letters else tok
+    if digits >= 2:  # a speck OCR glued to a number's edge ("°10" in "+34 750 °10 52 89"): a space in this view
+        as_digits = _EDGE_SPECK.sub(lambda m: " " * len(m.group()), as_digits)
     if letters >= 2 and letters > digits and (digits or _STROKE_INSIDE.search(tok)):
         upper = sum(c.isupper() for c in tok) * 2 > letters
         as_letters = tok.translate(_TO_LETTER_UPPER if upper else _TO_LETTER_LOWER)

@@ -34,7 +34,8 @@ PRIORITY = {CARD: 6, IBAN: 6, SSN: 5, EMAIL: 4, DATE_OF_BIRTH: 3, PHONE: 2, ADDR
 # allowed around a dot of the local part, and before the last part of the domain when that is a common TLD
 AT = r"(?:@|©|®|\(a\)|\(at\)|\[at\])"
 TLDS = r"(?i:com|org|net|edu|gov|info|biz|io|co|uk|ca|au|nz|ie|de|fr|nl|ch|eu|se|dk|fi|pl|cz|jp|cn|br|mx|za)"
-EMAIL_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"
+# (a wide gap before the "@" may break the line: "beatriz.gomes" / "@ mail.example.net"; no line starts with "@")
+EMAIL_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*(?:[ ]?|[ ]*\n[ ]*){AT}[ ]?"
                       rf"[A-Za-z0-9-]+(?:[ ]?\.{{1,2}}[ ]?[A-Za-z0-9-]+)*(?:\.[A-Za-z]{{2,}}|[ ]?\.[ ]?{TLDS}\b)")
 # an address cut before its top-level domain, which OCR put on a line of its own ("jane@example." ... "com")
 EMAIL_HEAD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:[ ]?\.[ ]?[A-Za-z0-9_%+-]+)*[ ]?{AT}[ ]?"

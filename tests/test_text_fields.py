@@ -242,6 +242,13 @@ def test_split_and_boxed_fields_on_a_real_form(seed, wanted):
     # name NER called an organisation on a line of its own ("Ruud de Vries")
     (147, [(PERSON, "Giulia Colombo"), (PERSON, "Siti bin Yusof")]),
     (166, [(PERSON, "Ruud de Vries")]),
+    # (seeds 900-911, held out in session 13, tuning since) a name column's cell that starts with a lower-case
+    # particle; a name after "served by" and a mark OCR put before it ("«Theo"); a phone with a degree mark glued to
+    # a group ("+34 750 °10 52 89"); (seed 188) an email whose "@" a wide gap put on a line of its own
+    (907, [(PERSON, "de Villepin, Solene")]),
+    (906, [(PERSON, "Theo")]),
+    (910, [(PHONE, "+34 750 10 52 89")]),
+    (188, [(EMAIL, "beatriz.gomes@mail.example.net")]),
 ])
 def test_names_phones_and_addresses_on_pages_of_the_second_generator(seed, wanted):
     """Real tesseract and the real spaCy model on pages of ``benchmarks/pagegen_b.py`` (tuning seeds 60-99): the
@@ -278,6 +285,33 @@ def test_printed_words_of_a_form_are_not_its_values(detector):
                                                                               "STREET")]
     assert len(printed) >= 5
     assert not [page.words[j].text for j in printed if mask[page.word_mask(j)].any()]
+
+
+@pytest.mark.parametrize("gen, seed, plain, wanted", [
+    # a row of check boxes whose first option OCR read "[spouse" (a name caption, its box's bracket glued to it):
+    # an option, not a caption, so the options after it stay (the claimant's name is still found)
+    ("forms", 907, ("CHILD", "FIDUCIARY", "VETERAN", "SERVICE", "OFFICER", "ALTERNATE"), (PERSON, "Brennan")),
+    # a sentence under a ruled table of names whose last cell, "Hafiz bin Yusof", has a particle: the cell goes
+    # whole, and its last word does not grow over the next line's "Parking"
+    ("b", 900, ("Parking",), (PERSON, "Hafiz bin Yusof")),
+])
+def test_check_box_options_and_the_line_under_a_name_column_are_kept(gen, seed, plain, wanted):
+    """Real tesseract on a filled real form and a page of the second generator (seeds held out in session 13)."""
+    from benchmarks.pagegen_b import generate_page_b
+    from pipelines.redactor import Redactor
+
+    if gen == "forms":
+        page, mask = _form_and_mask(seed)
+    else:
+        page = generate_page_b(np.random.default_rng(seed))
+        settings = Settings(detect=("names", "pii"), style="box")
+        regions = Redactor(settings).detect([page.image], 0, document=True)[0]
+        mask = build_mask(regions, *page.image.shape[:2], settings.pad)
+    kept = [j for j, w in enumerate(page.words) if not w.pii and w.text.strip(".,") in plain]
+    assert len(kept) >= len(plain), [w.text for w in page.words]
+    assert not [page.words[j].text for j in kept if mask[page.word_mask(j)].any()]
+    k = next(k for k, it in enumerate(page.items) if (it.kind, str(it.text)) == wanted)
+    assert mask[page.item_mask(k)].all(), page.items[k]
 
 
 def test_a_region_in_a_form_box_does_not_reach_the_next_line():
@@ -462,6 +496,9 @@ def test_faint_comb_boxes_are_painted_out_before_ocr():
     (142, [(ADDRESS, "83026")]),
     # an SSN whose middle box OCR read nothing of ("121 ake — 2990"): the comb's row goes as one region
     (176, [(SSN, "121"), (SSN, "35"), (SSN, "2990")]),
+    # (seeds 180-199, tuning in session 13's second round) "3.NAME WHILE  .  LAST  Brennan": a box border's mark
+    # between the item's words and its part caption "LAST"
+    (194, [(PERSON, "Brennan")]),
 ])
 def test_comb_fields_on_real_forms_of_fresh_tuning_seeds(seed, wanted):
     """Real tesseract on filled real forms (tuning seeds 100-139): comb values go whole."""
@@ -598,3 +635,24 @@ def test_a_two_line_caption_read_as_one_word_is_no_part_of_the_street():
     taken = {page.words[i].text for s in spans if s.kind == ADDRESS for i in page.words_in(s.start, s.end)}
     assert {"10", "Sycamore", "Ridge", "Rd", "13"} <= taken, taken
     assert not {"eae", "Apt/Unit", "Number"} & taken, taken
+
+
+def test_particles_in_a_name_column_and_a_row_of_check_boxes(detector):
+    """A name column's cells that start with a lower-case particle ("de Villepin, Solene", "van der Berg, Anna",
+    "d'Almeida, Rui") go whole; a name caption that is one option of a row of check boxes ("[_] SPOUSE [_] CHILD
+    [_] OTHER") takes none of the options after it as a name, while a bracket before a caption alone on its row
+    ("[LAST  Delgado") leaves it a caption."""
+    table = _cells([(10, [(10, "Volunteer"), (400, "Unit")]), (40, [(10, "de Villepin, Solene"), (400, "B16")]),
+                    (70, [(10, "van der Berg, Anna"), (400, "A19")]), (100, [(10, "d'Almeida, Rui"), (400, "A31")])])
+    page = PageText(table)
+    people = " ".join(page.text[s.start:s.end] for s in detector.spans(page) if s.kind == PERSON).split()
+    assert {"de", "Villepin,", "Solene", "van", "der", "Berg,", "Anna", "d'Almeida,", "Rui"} <= set(people), people
+    assert not {"Unit", "B16", "Volunteer"} & set(people), people
+    from detectors.fields import find_fields
+
+    boxes = _cells([(10, [(10, "[_] SPOUSE"), (160, "[_] CHILD"), (300, "[_] FIDUCIARY"), (500, "[_] OTHER")]),
+                    (60, [(10, "[LAST"), (100, "Delgado")])])
+    page = PageText(boxes)
+    people = {page.text[s.start:s.end] for s in find_fields(page, names=True, pii=False) if s.kind == PERSON}
+    assert "Delgado" in people, people
+    assert not {"CHILD", "FIDUCIARY", "OTHER"} & set(" ".join(people).split()), people
