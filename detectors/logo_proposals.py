@@ -20,7 +20,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from detectors.logo_references import SIFT, TEMPLATE_ANGLES, TEMPLATE_SIDE, Reference, Template
+from detectors.logo_references import SIFT, TEMPLATE_ANGLES, TEMPLATE_SIDE, Reference, Template, image_edges
 
 KEYPOINT_SIDE = 1024  # keypoints are computed on a copy of the image at most this long (longest side)
 KEY_RATIO = 0.8  # ratio test: a match is kept when its nearest reference descriptor is this much nearer than
@@ -46,6 +46,9 @@ LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
 TURNED_EVERYWHERE = 64
 CANDIDATES = 12
 NEAR = 3
+EDGE_POSES = 1  # edge-template poses per reference, image and octave of mark sizes (from MIN_LOGO): a fine level
+# has more places, so more chance clutter, than a coarse one; kept apart from the colour templates' poses
+EDGE_WEAK = 0.05  # a level's edge tensor is normalised per pixel by its strength plus this much of its mean
 
 
 class KeypointIndex:
@@ -128,15 +131,15 @@ def whitened(level: np.ndarray, box: int) -> list[np.ndarray]:
 
 
 def pyramid(image: np.ndarray):
-    """(level, scale of the level relative to the image) bringing marks from MIN_LOGO px long to TEMPLATE_SIDE px,
-    SCALE_STEP apart, down to a level two template sides short (a mark most of the image)."""
+    """(level, scale of the level relative to the image, whether colour templates look at it) bringing marks from
+    MIN_LOGO px long to TEMPLATE_SIDE px, SCALE_STEP apart, down to a level where the mark is as long as the
+    image; colour templates stop at a level two template sides short (a mark most of the image)."""
     h, w = image.shape[:2]
     scale = TEMPLATE_SIDE / MIN_LOGO
-    while True:
+    while scale * max(w, h) >= TEMPLATE_SIDE:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        if min(size) < 2 * TEMPLATE_SIDE:
-            break
-        yield cv2.resize(image, size, interpolation=cv2.INTER_AREA), (size[0] / w, size[1] / h)
+        yield cv2.resize(image, size, interpolation=cv2.INTER_AREA), (size[0] / w, size[1] / h), \
+            min(size) >= 2 * TEMPLATE_SIDE
         scale /= SCALE_STEP
 
 
@@ -170,6 +173,24 @@ def response(channels: list[np.ndarray], t: Template, x0: int = 0, y0: int = 0, 
     return cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
 
 
+def level_edges(level: np.ndarray, pad: int) -> list[np.ndarray]:
+    """The level's edge orientation (``image_edges``: log colour, doubled angle), each pixel's tensor divided by
+    its strength (plus EDGE_WEAK of the level's mean strength, so a flat area's noise counts little), as two
+    padded planes."""
+    e = image_edges(level)
+    strength = np.linalg.norm(e, axis=-1)
+    e /= (strength + EDGE_WEAK * float(strength.mean()) + 1e-6)[..., None]
+    return [cv2.copyMakeBorder(np.ascontiguousarray(e[..., k]), pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            for k in range(2)]
+
+
+def edge_response(edges: list[np.ndarray], t: Template) -> np.ndarray:
+    """How well the level's edge orientation follows the template's edges at each top-left place: the mean of
+    the orientation agreement, weighed by the template's edge strength, in [-1, 1]."""
+    return cv2.add(cv2.matchTemplate(edges[0], np.ascontiguousarray(t.edges[..., 0]), cv2.TM_CCORR),
+                   cv2.matchTemplate(edges[1], np.ascontiguousarray(t.edges[..., 1]), cv2.TM_CCORR))
+
+
 def turned_peaks(channels: list[np.ndarray], upright: Template, t: Template,
                  candidates: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
     """(value, x, y) of the turned template's PEAKS_PER_MAP strongest peaks, looked for within NEAR pixels of the
@@ -195,7 +216,9 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
     large: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     pad = TEMPLATE_SIDE // 2
     box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
-    for level, (sx, sy) in pyramid(image.astype(np.float32)):
+    for level, (sx, sy), coloured in pyramid(image.astype(np.float32)):
+        if not coloured:
+            break
         mark = TEMPLATE_SIDE / max(sx, sy)  # the mark's longest side (image pixels) this level looks for
         small = mark <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
@@ -221,6 +244,28 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
                     (found if small else large)[ri].append((value, to_image @ shift @ t.to_template))
     return [strongest_apart(f, ref, TEMPLATE_POSES) + strongest_apart(g, ref, LARGE_TEMPLATE_POSES)
             for f, g, ref in zip(found, large, references)]
+
+
+def edge_poses(image: np.ndarray, references: Sequence[Reference]) -> list[list[np.ndarray]]:
+    """Per reference: where its upright template's edges agree with the image's (``edge_response``), for marks
+    from MIN_LOGO px to the whole image: the EDGE_POSES strongest poses of each octave of sizes, one per place.
+    Edges in log colour hold for ink multiplied into a textured, lit surface, where neither the colours nor the
+    keypoints' descriptors do."""
+    found: list[dict[int, list[tuple[float, np.ndarray]]]] = [{} for _ in references]
+    pad = TEMPLATE_SIDE // 2
+    for level, (sx, sy), _ in pyramid(image.astype(np.float32)):
+        octave = int(np.log2(TEMPLATE_SIDE / max(sx, sy) / MIN_LOGO))
+        edges = level_edges(cv2.GaussianBlur(level, (0, 0), 0.7), pad)
+        to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
+        for ri, ref in enumerate(references):
+            t = ref.templates[TEMPLATE_ANGLES.index(0.0)]
+            if t.edges.shape[0] > edges[0].shape[0] or t.edges.shape[1] > edges[0].shape[1]:
+                continue
+            for value, x, y in local_maxima(edge_response(edges, t), PEAKS_PER_MAP):
+                shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+                found[ri].setdefault(octave, []).append((value, to_image @ shift @ t.to_template))
+    return [[H for poses in by_octave.values() for H in strongest_apart(poses, ref, EDGE_POSES)]
+            for by_octave, ref in zip(found, references)]
 
 
 def centre_and_size(H: np.ndarray, ref: Reference) -> tuple[np.ndarray, float]:

@@ -23,7 +23,8 @@ import cv2
 import numpy as np
 
 from detectors.logo_alignment import COARSE_SIDE, FINE_SIDES, ImageSampler, align, mark_size, plausible
-from detectors.logo_proposals import MIN_LOGO, KeypointIndex, centre_and_size, same_place, template_poses
+from detectors.logo_proposals import (MIN_LOGO, KeypointIndex, centre_and_size, edge_poses, same_place,
+                                     template_poses)
 from detectors.logo_references import Reference, load_reference, reference_files
 from detectors.logo_verification import GATE, MODEL_PATH, VERIFY_SIDE, Frame, Verifier, evidence
 from redact.core.errors import DetectorError, InputError
@@ -65,12 +66,13 @@ class LogoDetector:
         return out
 
     def proposals(self, image: np.ndarray) -> list[list[np.ndarray]]:
-        """Per reference: its keypoint poses, then its template poses."""
+        """Per reference: its keypoint poses, then its colour template poses, then its edge template poses."""
         if min(image.shape[:2]) < MIN_LOGO:
             return [[] for _ in self.references]
         keyed = self.keypoint_index.poses(image)
         templated = template_poses(image, self.references)
-        return [k + t for k, t in zip(keyed, templated)]
+        edged = edge_poses(image, self.references)
+        return [k + t + e for k, t, e in zip(keyed, templated, edged)]
 
     def detect_one(self, image: np.ndarray) -> list[Region]:
         sampler = ImageSampler(image)
