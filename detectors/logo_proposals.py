@@ -130,17 +130,20 @@ def whitened(level: np.ndarray, box: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(y, dtype=np.float32) for y in (y0, y1, y2)]
 
 
-def pyramid(image: np.ndarray):
+def pyramid(image: np.ndarray) -> list[tuple[np.ndarray, tuple[float, float], bool]]:
     """(level, scale of the level relative to the image, whether colour templates look at it) bringing marks from
     MIN_LOGO px long to TEMPLATE_SIDE px, SCALE_STEP apart, down to a level where the mark is as long as the
-    image; colour templates stop at a level two template sides short (a mark most of the image)."""
+    image; colour templates stop at a level two template sides short (a mark most of the image). Each level is
+    float32, slightly blurred (as the templates are)."""
     h, w = image.shape[:2]
     scale = TEMPLATE_SIDE / MIN_LOGO
+    levels = []
     while scale * max(w, h) >= TEMPLATE_SIDE:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        yield cv2.resize(image, size, interpolation=cv2.INTER_AREA), (size[0] / w, size[1] / h), \
-            min(size) >= 2 * TEMPLATE_SIDE
+        level = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        levels.append((cv2.GaussianBlur(level, (0, 0), 0.7), (size[0] / w, size[1] / h), min(size) >= 2 * TEMPLATE_SIDE))
         scale /= SCALE_STEP
+    return levels
 
 
 def local_maxima(response: np.ndarray, count: int) -> list[tuple[float, int, int]]:
@@ -207,7 +210,8 @@ def turned_peaks(channels: list[np.ndarray], upright: Template, t: Template,
     return sorted(((v, x, y) for (x, y), v in peaks.items()), reverse=True)[:PEAKS_PER_MAP]
 
 
-def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[list[np.ndarray]]:
+def template_poses(image: np.ndarray, references: Sequence[Reference], levels: list | None = None
+                   ) -> list[list[np.ndarray]]:
     """Per reference: the TEMPLATE_POSES strongest template poses of marks up to TEMPLATE_LARGEST px, one per
     place, then the LARGE_TEMPLATE_POSES strongest of larger marks (kept apart: a large smooth mark's response is
     not crowded out by small clutter, nor the small marks' by it). On the levels of marks under TURNED_EVERYWHERE
@@ -216,13 +220,13 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
     large: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     pad = TEMPLATE_SIDE // 2
     box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
-    for level, (sx, sy), coloured in pyramid(image.astype(np.float32)):
+    for level, (sx, sy), coloured in pyramid(image) if levels is None else levels:
         if not coloured:
             break
         mark = TEMPLATE_SIDE / max(sx, sy)  # the mark's longest side (image pixels) this level looks for
         small = mark <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-                    for y in whitened(cv2.GaussianBlur(level, (0, 0), 0.7), box)]
+                    for y in whitened(level, box)]
         # padded level pixel centres -> image pixel centres
         to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
         for ri, ref in enumerate(references):
@@ -246,16 +250,17 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
             for f, g, ref in zip(found, large, references)]
 
 
-def edge_poses(image: np.ndarray, references: Sequence[Reference]) -> list[list[np.ndarray]]:
+def edge_poses(image: np.ndarray, references: Sequence[Reference], levels: list | None = None
+               ) -> list[list[np.ndarray]]:
     """Per reference: where its upright template's edges agree with the image's (``edge_response``), for marks
     from MIN_LOGO px to the whole image: the EDGE_POSES strongest poses of each octave of sizes, one per place.
     Edges in log colour hold for ink multiplied into a textured, lit surface, where neither the colours nor the
     keypoints' descriptors do."""
     found: list[dict[int, list[tuple[float, np.ndarray]]]] = [{} for _ in references]
     pad = TEMPLATE_SIDE // 2
-    for level, (sx, sy), _ in pyramid(image.astype(np.float32)):
+    for level, (sx, sy), _ in pyramid(image) if levels is None else levels:
         octave = int(np.log2(TEMPLATE_SIDE / max(sx, sy) / MIN_LOGO))
-        edges = level_edges(cv2.GaussianBlur(level, (0, 0), 0.7), pad)
+        edges = level_edges(level, pad)
         to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
         for ri, ref in enumerate(references):
             t = ref.templates[TEMPLATE_ANGLES.index(0.0)]

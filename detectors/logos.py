@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from detectors.logo_alignment import COARSE_SIDE, FINE_SIDES, ImageSampler, align, mark_size, plausible
-from detectors.logo_proposals import (MIN_LOGO, KeypointIndex, centre_and_size, edge_poses, same_place,
+from detectors.logo_proposals import (MIN_LOGO, KeypointIndex, centre_and_size, edge_poses, pyramid, same_place,
                                      template_poses)
 from detectors.logo_references import Reference, load_reference, reference_files
 from detectors.logo_verification import GATE, MODEL_PATH, VERIFY_SIDE, Frame, Verifier, evidence
@@ -66,13 +66,19 @@ class LogoDetector:
         return out
 
     def proposals(self, image: np.ndarray) -> list[list[np.ndarray]]:
-        """Per reference: its keypoint poses, then its colour template poses, then its edge template poses."""
+        """Per reference: its keypoint poses, then its colour template poses, then its edge template poses at
+        places the others do not propose."""
         if min(image.shape[:2]) < MIN_LOGO:
             return [[] for _ in self.references]
         keyed = self.keypoint_index.poses(image)
-        templated = template_poses(image, self.references)
-        edged = edge_poses(image, self.references)
-        return [k + t + e for k, t, e in zip(keyed, templated, edged)]
+        levels = pyramid(image)
+        templated = template_poses(image, self.references, levels)
+        edged = edge_poses(image, self.references, levels)
+        out = []
+        for ref, k, t, e in zip(self.references, keyed, templated, edged):
+            places = [centre_and_size(H, ref) for H in k + t]
+            out.append(k + t + [H for H in e if not any(same_place(centre_and_size(H, ref), p) for p in places)])
+        return out
 
     def detect_one(self, image: np.ndarray) -> list[Region]:
         sampler = ImageSampler(image)
