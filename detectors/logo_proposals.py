@@ -1,17 +1,21 @@
 """Logo stage 2, proposals: where each reference may be in an image, as poses (3x3 homographies, reference
-pixels -> image pixels), two ways.
+pixels -> image pixels), three ways.
 
 - **Keypoints**, for marks of about 64 px and more: SIFT keypoints of the image (once per image, on a copy at
   most ``KEYPOINT_SIDE`` long, whatever the number of references) are matched to all references' descriptors at
   once, kept by Lowe's ratio test, and a similarity is fitted to each reference's matches by RANSAC (up to
   ``KEY_POSES`` instances). Alignment then takes up perspective.
-- **Templates**, for small marks (``MIN_LOGO`` to ``TEMPLATE_LARGEST`` px), which have too few keypoints: the
-  image is resized to a pyramid whose levels bring those sizes to the templates' size, each level's colours are
-  whitened (each pixel's colour less its window's mean, decorrelated by the window's colour covariance), and each
-  template's response is its correlation with the best combination of the three whitened channels: a mark in any
-  colour or contrast responds as its grey reference does. The strongest local maxima, one per place, are poses.
-  On the fine levels (marks under ``TURNED_EVERYWHERE`` px, most of the cost) the turned templates are
+- **Colour templates**, for small marks (``MIN_LOGO`` to ``TEMPLATE_LARGEST`` px, and a few larger), which have too few keypoints:
+  the image is resized to a pyramid whose levels bring those sizes to the templates' size, each level's colours
+  are whitened (each pixel's colour less its window's mean, decorrelated by the window's colour covariance), and
+  each template's response is its correlation with the best combination of the three whitened channels: a mark
+  in any colour or contrast responds as its grey reference does. The strongest local maxima, one per place, are
+  poses. On the fine levels (marks under ``TURNED_EVERYWHERE`` px, most of the cost) the turned templates are
   correlated only near the upright template's strongest peaks.
+- **Edge templates**, for marks from ``EDGE_SMALLEST`` px to the whole image: on the same pyramid, carried on
+  down to a level where the mark is as long as the image, the orientation of the image's edges in log colour is
+  compared with the upright template's edges (``edge_response``). Ink multiplied into a textured, lit surface
+  (a print) keeps its edges where its colours and its keypoints' descriptors are lost.
 """
 from __future__ import annotations
 
@@ -46,8 +50,10 @@ LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
 TURNED_EVERYWHERE = 64
 CANDIDATES = 12
 NEAR = 3
-EDGE_POSES = 1  # edge-template poses per reference, image and octave of mark sizes (from MIN_LOGO): a fine level
-# has more places, so more chance clutter, than a coarse one; kept apart from the colour templates' poses
+EDGE_POSES = 1  # edge-template poses per reference, image and octave of mark sizes (from EDGE_SMALLEST): a fine
+# level has more places, so more chance clutter, than a coarse one; kept apart from the colour templates' poses
+EDGE_SMALLEST = 96  # smallest mark the edge templates look for (longest side, pixels): smaller ones are the colour
+# templates' (from 28 px: more clutter proposed, on the logo-free photos and in the scenes, for no more marks)
 EDGE_WEAK = 0.05  # a level's edge tensor is normalised per pixel by its strength plus this much of its mean
 
 
@@ -141,7 +147,8 @@ def pyramid(image: np.ndarray) -> list[tuple[np.ndarray, tuple[float, float], bo
     while scale * max(w, h) >= TEMPLATE_SIDE:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         level = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-        levels.append((cv2.GaussianBlur(level, (0, 0), 0.7), (size[0] / w, size[1] / h), min(size) >= 2 * TEMPLATE_SIDE))
+        levels.append((cv2.GaussianBlur(level, (0, 0), 0.7), (size[0] / w, size[1] / h),
+                       min(size) >= 2 * TEMPLATE_SIDE))
         scale /= SCALE_STEP
     return levels
 
@@ -212,17 +219,18 @@ def turned_peaks(channels: list[np.ndarray], upright: Template, t: Template,
 
 def template_poses(image: np.ndarray, references: Sequence[Reference], levels: list | None = None
                    ) -> list[list[np.ndarray]]:
-    """Per reference: the TEMPLATE_POSES strongest template poses of marks up to TEMPLATE_LARGEST px, one per
-    place, then the LARGE_TEMPLATE_POSES strongest of larger marks (kept apart: a large smooth mark's response is
-    not crowded out by small clutter, nor the small marks' by it). On the levels of marks under TURNED_EVERYWHERE
-    px (most of the cost), the turned templates are correlated only near the upright one's CANDIDATES peaks."""
+    """Per reference: the TEMPLATE_POSES strongest colour template poses of marks up to TEMPLATE_LARGEST px, one
+    per place, then the LARGE_TEMPLATE_POSES strongest of larger marks (kept apart: a large smooth mark's response
+    is not crowded out by small clutter, nor the small marks' by it). On the levels of marks under
+    TURNED_EVERYWHERE px (most of the cost), the turned templates are correlated only near the upright one's
+    CANDIDATES peaks."""
     found: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     large: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     pad = TEMPLATE_SIDE // 2
     box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
     for level, (sx, sy), coloured in pyramid(image) if levels is None else levels:
         if not coloured:
-            break
+            continue
         mark = TEMPLATE_SIDE / max(sx, sy)  # the mark's longest side (image pixels) this level looks for
         small = mark <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
@@ -259,7 +267,10 @@ def edge_poses(image: np.ndarray, references: Sequence[Reference], levels: list 
     found: list[dict[int, list[tuple[float, np.ndarray]]]] = [{} for _ in references]
     pad = TEMPLATE_SIDE // 2
     for level, (sx, sy), _ in pyramid(image) if levels is None else levels:
-        octave = int(np.log2(TEMPLATE_SIDE / max(sx, sy) / MIN_LOGO))
+        mark = TEMPLATE_SIDE / max(sx, sy)
+        if mark < EDGE_SMALLEST:
+            continue
+        octave = int(np.log2(mark / EDGE_SMALLEST))
         edges = level_edges(level, pad)
         to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
         for ri, ref in enumerate(references):
@@ -290,9 +301,9 @@ def strongest_apart(poses: list[tuple[float, np.ndarray]], ref: Reference, count
     """The ``count`` strongest poses, one per place."""
     kept: list[tuple[np.ndarray, tuple[np.ndarray, float]]] = []
     for _, H in sorted(poses, key=lambda p: -p[0]):
+        if len(kept) >= count:
+            break
         place = centre_and_size(H, ref)
         if not any(same_place(place, other) for _, other in kept):
             kept.append((H, place))
-            if len(kept) == count:
-                break
     return [H for H, _ in kept]

@@ -4,7 +4,8 @@ in its own module:
 1. **references** (``detectors/logo_references.py``): each reference read once per job, its inside (the mark's
    pixels, or the whole box of an opaque reference: a logo on its card), its SIFT features and small templates;
 2. **proposals** (``detectors/logo_proposals.py``): poses where a reference may be, from SIFT keypoints matched
-   with a RANSAC similarity (marks of about 64 px and more) and from whitened-colour templates (small marks);
+   with a RANSAC similarity (marks of about 64 px and more), from whitened-colour templates (small marks) and
+   from edge templates (the orientation of edges in log colour; large and printed marks);
 3. **alignment** (``detectors/logo_alignment.py``): each proposal refined to a homography by ECC;
 4. **verification** (``detectors/logo_verification.py``): an aligned pose whose canonical correlation of the
    image's colours with the reference reaches a gate is weighed by a small logistic model (a few measures of
@@ -30,7 +31,7 @@ from detectors.logo_verification import GATE, MODEL_PATH, VERIFY_SIDE, Frame, Ve
 from redact.core.errors import DetectorError, InputError
 from redact.core.regions import LOGO, Region
 
-ALGORITHM = "logos-v16"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v17"  # part of model_id: change when the method changes what is found
 SMALLEST_KEPT = 0.8 * MIN_LOGO  # a pose smaller than this (longest side, pixels) is no logo looked for
 OUTLINE_GROWTH = 0.04  # the region is the reference's box grown by this fraction of its longest side
 
