@@ -5,13 +5,13 @@ pixels -> image pixels), three ways.
   most ``KEYPOINT_SIDE`` long, whatever the number of references) are matched to all references' descriptors at
   once, kept by Lowe's ratio test, and a similarity is fitted to each reference's matches by RANSAC (up to
   ``KEY_POSES`` instances). Alignment then takes up perspective.
-- **Colour templates**, for small marks (``MIN_LOGO`` to ``TEMPLATE_LARGEST`` px, and a few larger), which have too few keypoints:
-  the image is resized to a pyramid whose levels bring those sizes to the templates' size, each level's colours
-  are whitened (each pixel's colour less its window's mean, decorrelated by the window's colour covariance), and
-  each template's response is its correlation with the best combination of the three whitened channels: a mark
-  in any colour or contrast responds as its grey reference does. The strongest local maxima, one per place, are
-  poses. On the fine levels (marks under ``TURNED_EVERYWHERE`` px, most of the cost) the turned templates are
-  correlated only near the upright template's strongest peaks.
+- **Colour templates**, for small marks (``MIN_LOGO`` to ``TEMPLATE_LARGEST`` px, and a few larger poses),
+  which have too few keypoints: the image is resized to a pyramid whose levels bring those sizes to the
+  templates' size, each level's colours are whitened (each pixel's colour less its window's mean, decorrelated
+  by the window's colour covariance), and each template's response is its correlation with the best combination
+  of the three whitened channels: a mark in any colour or contrast responds as its grey reference does. The
+  strongest local maxima, one per place, are poses. On the fine levels (marks under ``TURNED_EVERYWHERE`` px,
+  most of the cost) the turned templates are correlated only near the upright template's strongest peaks.
 - **Edge templates**, for marks from ``EDGE_SMALLEST`` px to the whole image: on the same pyramid, carried on
   down to a level where the mark is as long as the image, the orientation of the image's edges in log colour is
   compared with the upright template's edges (``edge_response``). Ink multiplied into a textured, lit surface
