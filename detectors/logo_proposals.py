@@ -261,7 +261,8 @@ def template_poses(image: np.ndarray, references: Sequence[Reference], levels: l
 def edge_poses(image: np.ndarray, references: Sequence[Reference], levels: list | None = None
                ) -> list[list[np.ndarray]]:
     """Per reference: where its upright template's edges agree with the image's (``edge_response``), for marks
-    from MIN_LOGO px to the whole image: the EDGE_POSES strongest poses of each octave of sizes, one per place.
+    from EDGE_SMALLEST px to the whole image: the EDGE_POSES strongest poses of each octave of sizes, one per
+    place.
     Edges in log colour hold for ink multiplied into a textured, lit surface, where neither the colours nor the
     keypoints' descriptors do."""
     found: list[dict[int, list[tuple[float, np.ndarray]]]] = [{} for _ in references]
