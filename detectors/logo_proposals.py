@@ -1,17 +1,21 @@
 """Logo stage 2, proposals: where each reference may be in an image, as poses (3x3 homographies, reference
-pixels -> image pixels), two ways.
+pixels -> image pixels), three ways.
 
 - **Keypoints**, for marks of about 64 px and more: SIFT keypoints of the image (once per image, on a copy at
   most ``KEYPOINT_SIDE`` long, whatever the number of references) are matched to all references' descriptors at
   once, kept by Lowe's ratio test, and a similarity is fitted to each reference's matches by RANSAC (up to
   ``KEY_POSES`` instances). Alignment then takes up perspective.
-- **Templates**, for small marks (``MIN_LOGO`` to ``TEMPLATE_LARGEST`` px), which have too few keypoints: the
-  image is resized to a pyramid whose levels bring those sizes to the templates' size, each level's colours are
-  whitened (each pixel's colour less its window's mean, decorrelated by the window's colour covariance), and each
-  template's response is its correlation with the best combination of the three whitened channels: a mark in any
-  colour or contrast responds as its grey reference does. The strongest local maxima, one per place, are poses.
-  On the fine levels (marks under ``TURNED_EVERYWHERE`` px, most of the cost) the turned templates are
-  correlated only near the upright template's strongest peaks.
+- **Colour templates**, for small marks (``MIN_LOGO`` to ``TEMPLATE_LARGEST`` px, and a few larger poses),
+  which have too few keypoints: the image is resized to a pyramid whose levels bring those sizes to the
+  templates' size, each level's colours are whitened (each pixel's colour less its window's mean, decorrelated
+  by the window's colour covariance), and each template's response is its correlation with the best combination
+  of the three whitened channels: a mark in any colour or contrast responds as its grey reference does. The
+  strongest local maxima, one per place, are poses. On the fine levels (marks under ``TURNED_EVERYWHERE`` px,
+  most of the cost) the turned templates are correlated only near the upright template's strongest peaks.
+- **Edge templates**, for marks from ``EDGE_SMALLEST`` px to the whole image: on the same pyramid, carried on
+  down to a level where the mark is as long as the image, the orientation of the image's edges in log colour is
+  compared with the upright template's edges (``edge_response``). Ink multiplied into a textured, lit surface
+  (a print) keeps its edges where its colours and its keypoints' descriptors are lost.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from detectors.logo_references import SIFT, TEMPLATE_ANGLES, TEMPLATE_SIDE, Reference, Template
+from detectors.logo_references import SIFT, TEMPLATE_ANGLES, TEMPLATE_SIDE, Reference, Template, image_edges
 
 KEYPOINT_SIDE = 1024  # keypoints are computed on a copy of the image at most this long (longest side)
 KEY_RATIO = 0.8  # ratio test: a match is kept when its nearest reference descriptor is this much nearer than
@@ -46,6 +50,11 @@ LARGE_TEMPLATE_POSES = 2  # and for marks larger than TEMPLATE_LARGEST
 TURNED_EVERYWHERE = 64
 CANDIDATES = 12
 NEAR = 3
+EDGE_POSES = 1  # edge-template poses per reference, image and octave of mark sizes (from EDGE_SMALLEST): a fine
+# level has more places, so more chance clutter, than a coarse one; kept apart from the colour templates' poses
+EDGE_SMALLEST = 96  # smallest mark the edge templates look for (longest side, pixels): smaller ones are the colour
+# templates' (from 28 px: more clutter proposed, on the logo-free photos and in the scenes, for no more marks)
+EDGE_WEAK = 0.05  # a level's edge tensor is normalised per pixel by its strength plus this much of its mean
 
 
 class KeypointIndex:
@@ -127,17 +136,21 @@ def whitened(level: np.ndarray, box: int) -> list[np.ndarray]:
     return [np.ascontiguousarray(y, dtype=np.float32) for y in (y0, y1, y2)]
 
 
-def pyramid(image: np.ndarray):
-    """(level, scale of the level relative to the image) bringing marks from MIN_LOGO px long to TEMPLATE_SIDE px,
-    SCALE_STEP apart, down to a level two template sides short (a mark most of the image)."""
+def pyramid(image: np.ndarray) -> list[tuple[np.ndarray, tuple[float, float], bool]]:
+    """(level, scale of the level relative to the image, whether colour templates look at it) bringing marks from
+    MIN_LOGO px long to TEMPLATE_SIDE px, SCALE_STEP apart, down to a level where the mark is as long as the
+    image; colour templates stop at a level two template sides short (a mark most of the image). Each level is
+    float32, slightly blurred (as the templates are)."""
     h, w = image.shape[:2]
     scale = TEMPLATE_SIDE / MIN_LOGO
-    while True:
+    levels = []
+    while scale * max(w, h) >= TEMPLATE_SIDE:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        if min(size) < 2 * TEMPLATE_SIDE:
-            break
-        yield cv2.resize(image, size, interpolation=cv2.INTER_AREA), (size[0] / w, size[1] / h)
+        level = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        levels.append((cv2.GaussianBlur(level, (0, 0), 0.7), (size[0] / w, size[1] / h),
+                       min(size) >= 2 * TEMPLATE_SIDE))
         scale /= SCALE_STEP
+    return levels
 
 
 def local_maxima(response: np.ndarray, count: int) -> list[tuple[float, int, int]]:
@@ -170,6 +183,24 @@ def response(channels: list[np.ndarray], t: Template, x0: int = 0, y0: int = 0, 
     return cv2.sqrt(cv2.multiply(squares, 1.0 / (th * tw)))
 
 
+def level_edges(level: np.ndarray, pad: int) -> list[np.ndarray]:
+    """The level's edge orientation (``image_edges``: log colour, doubled angle), each pixel's tensor divided by
+    its strength (plus EDGE_WEAK of the level's mean strength, so a flat area's noise counts little), as two
+    padded planes."""
+    e = image_edges(level)
+    strength = np.linalg.norm(e, axis=-1)
+    e /= (strength + EDGE_WEAK * float(strength.mean()) + 1e-6)[..., None]
+    return [cv2.copyMakeBorder(np.ascontiguousarray(e[..., k]), pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            for k in range(2)]
+
+
+def edge_response(edges: list[np.ndarray], t: Template) -> np.ndarray:
+    """How well the level's edge orientation follows the template's edges at each top-left place: the mean of
+    the orientation agreement, weighed by the template's edge strength, in [-1, 1]."""
+    return cv2.add(cv2.matchTemplate(edges[0], np.ascontiguousarray(t.edges[..., 0]), cv2.TM_CCORR),
+                   cv2.matchTemplate(edges[1], np.ascontiguousarray(t.edges[..., 1]), cv2.TM_CCORR))
+
+
 def turned_peaks(channels: list[np.ndarray], upright: Template, t: Template,
                  candidates: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
     """(value, x, y) of the turned template's PEAKS_PER_MAP strongest peaks, looked for within NEAR pixels of the
@@ -186,20 +217,24 @@ def turned_peaks(channels: list[np.ndarray], upright: Template, t: Template,
     return sorted(((v, x, y) for (x, y), v in peaks.items()), reverse=True)[:PEAKS_PER_MAP]
 
 
-def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[list[np.ndarray]]:
-    """Per reference: the TEMPLATE_POSES strongest template poses of marks up to TEMPLATE_LARGEST px, one per
-    place, then the LARGE_TEMPLATE_POSES strongest of larger marks (kept apart: a large smooth mark's response is
-    not crowded out by small clutter, nor the small marks' by it). On the levels of marks under TURNED_EVERYWHERE
-    px (most of the cost), the turned templates are correlated only near the upright one's CANDIDATES peaks."""
+def template_poses(image: np.ndarray, references: Sequence[Reference], levels: list | None = None
+                   ) -> list[list[np.ndarray]]:
+    """Per reference: the TEMPLATE_POSES strongest colour template poses of marks up to TEMPLATE_LARGEST px, one
+    per place, then the LARGE_TEMPLATE_POSES strongest of larger marks (kept apart: a large smooth mark's response
+    is not crowded out by small clutter, nor the small marks' by it). On the levels of marks under
+    TURNED_EVERYWHERE px (most of the cost), the turned templates are correlated only near the upright one's
+    CANDIDATES peaks."""
     found: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     large: list[list[tuple[float, np.ndarray]]] = [[] for _ in references]
     pad = TEMPLATE_SIDE // 2
     box = int(round(WHITEN * TEMPLATE_SIDE)) | 1
-    for level, (sx, sy) in pyramid(image.astype(np.float32)):
+    for level, (sx, sy), coloured in pyramid(image) if levels is None else levels:
+        if not coloured:
+            continue
         mark = TEMPLATE_SIDE / max(sx, sy)  # the mark's longest side (image pixels) this level looks for
         small = mark <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-                    for y in whitened(cv2.GaussianBlur(level, (0, 0), 0.7), box)]
+                    for y in whitened(level, box)]
         # padded level pixel centres -> image pixel centres
         to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
         for ri, ref in enumerate(references):
@@ -223,6 +258,33 @@ def template_poses(image: np.ndarray, references: Sequence[Reference]) -> list[l
             for f, g, ref in zip(found, large, references)]
 
 
+def edge_poses(image: np.ndarray, references: Sequence[Reference], levels: list | None = None
+               ) -> list[list[np.ndarray]]:
+    """Per reference: where its upright template's edges agree with the image's (``edge_response``), for marks
+    from EDGE_SMALLEST px to the whole image: the EDGE_POSES strongest poses of each octave of sizes, one per
+    place.
+    Edges in log colour hold for ink multiplied into a textured, lit surface, where neither the colours nor the
+    keypoints' descriptors do."""
+    found: list[dict[int, list[tuple[float, np.ndarray]]]] = [{} for _ in references]
+    pad = TEMPLATE_SIDE // 2
+    for level, (sx, sy), _ in pyramid(image) if levels is None else levels:
+        mark = TEMPLATE_SIDE / max(sx, sy)
+        if mark < EDGE_SMALLEST:
+            continue
+        octave = int(np.log2(mark / EDGE_SMALLEST))
+        edges = level_edges(level, pad)
+        to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
+        for ri, ref in enumerate(references):
+            t = ref.templates[TEMPLATE_ANGLES.index(0.0)]
+            if t.edges.shape[0] > edges[0].shape[0] or t.edges.shape[1] > edges[0].shape[1]:
+                continue
+            for value, x, y in local_maxima(edge_response(edges, t), PEAKS_PER_MAP):
+                shift = np.array([[1, 0, x], [0, 1, y], [0, 0, 1.0]])
+                found[ri].setdefault(octave, []).append((value, to_image @ shift @ t.to_template))
+    return [[H for poses in by_octave.values() for H in strongest_apart(poses, ref, EDGE_POSES)]
+            for by_octave, ref in zip(found, references)]
+
+
 def centre_and_size(H: np.ndarray, ref: Reference) -> tuple[np.ndarray, float]:
     """The pose's centre in the image and the mark's longest side there (pixels, approximately)."""
     w, h = ref.size
@@ -240,9 +302,9 @@ def strongest_apart(poses: list[tuple[float, np.ndarray]], ref: Reference, count
     """The ``count`` strongest poses, one per place."""
     kept: list[tuple[np.ndarray, tuple[np.ndarray, float]]] = []
     for _, H in sorted(poses, key=lambda p: -p[0]):
+        if len(kept) >= count:
+            break
         place = centre_and_size(H, ref)
         if not any(same_place(place, other) for _, other in kept):
             kept.append((H, place))
-            if len(kept) == count:
-                break
     return [H for H, _ in kept]

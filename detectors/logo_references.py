@@ -30,6 +30,7 @@ FEATURE_BLUR = 1.0  # Gaussian sigma on the drawn reference: a capture is never 
 TEMPLATE_SIDE = 16  # small templates' longest side (pixels)
 TEMPLATE_ANGLES = (-15.0, 0.0, 15.0)  # degrees: the templates' turns
 TEMPLATE_BLUR = 0.7  # Gaussian sigma (template pixels)
+INK_FLOOR = 0.03  # added to colours (0-1) before their log, so a dark ink's noise does not make edges of its own
 SIFT = cv2.SIFT_create()
 
 
@@ -37,6 +38,7 @@ SIFT = cv2.SIFT_create()
 class Template:
     image: np.ndarray  # float32 (th, tw): zero mean, unit norm
     to_template: np.ndarray  # 3x3: reference pixels -> template pixels
+    edges: np.ndarray  # float32 (th, tw, 2): the reference's edge tensor (``reference_edges``), summing to 1 in norm
 
 
 @dataclass
@@ -150,6 +152,31 @@ def features(ref: Reference) -> tuple[np.ndarray, np.ndarray]:
     return np.float32(points).reshape(-1, 2), np.vstack(descriptors).astype(np.float32)
 
 
+def edge_tensor(planes: list[np.ndarray]) -> np.ndarray:
+    """(h, w, 2): the edges' orientation of planes of one size, as the doubled-angle gradient (gx^2 - gy^2,
+    2 gx gy) summed over the planes: a dark-on-light and a light-on-dark edge of one direction agree."""
+    jx = jy = 0
+    for plane in planes:
+        gx, gy = cv2.Sobel(plane, cv2.CV_32F, 1, 0), cv2.Sobel(plane, cv2.CV_32F, 0, 1)
+        jx, jy = jx + gx * gx - gy * gy, jy + 2 * gx * gy
+    return np.stack([jx, jy], axis=-1)
+
+
+def image_edges(image: np.ndarray) -> np.ndarray:
+    """(h, w, 2): the edge tensor of an image's colours (0-255) in log, so ink multiplied into a lit, textured
+    surface adds its edges to the surface's instead of scaling them."""
+    return edge_tensor([np.log(np.ascontiguousarray(image[..., c], np.float32) / 255 + INK_FLOOR)
+                        for c in range(3)])
+
+
+def reference_edges(planes: np.ndarray) -> np.ndarray:
+    """(h, w, 2): the edge tensor of the reference drawn as (h, w, 4) planes (its colours 0-1 inside the mark,
+    zero outside, and the inside): printed on white, in log, and its outline."""
+    outside = 1 - planes[..., 3]
+    return edge_tensor([np.log(planes[..., c] + outside + INK_FLOOR) for c in range(3)]
+                       + [np.ascontiguousarray(planes[..., 3])])
+
+
 def template_image(ref: Reference) -> np.ndarray:
     """The grey image the templates are drawn from: outside a transparent mark, the value least like its own
     edge (a mark stands out from what is around it, whichever way)."""
@@ -161,12 +188,16 @@ def template_image(ref: Reference) -> np.ndarray:
 
 
 def templates(ref: Reference) -> list[Template]:
-    """The reference TEMPLATE_SIDE px long at each of TEMPLATE_ANGLES, inside a margin, blurred, zero mean and
-    unit norm (the numerator of normalised correlation)."""
+    """The reference TEMPLATE_SIDE px long at each of TEMPLATE_ANGLES, inside a margin, blurred: its grey image
+    zero mean and unit norm (the numerator of normalised correlation), and its edge tensor."""
     image = template_image(ref)
     w, h = ref.size
     s = TEMPLATE_SIDE / max(w, h)
-    small = cv2.resize(image, (max(2, round(w * s)), max(2, round(h * s))), interpolation=cv2.INTER_AREA)
+    drawn_size = (max(2, round(w * s)), max(2, round(h * s)))
+    small = cv2.resize(image, drawn_size, interpolation=cv2.INTER_AREA)
+    inside = ref.inside.astype(np.float32)
+    planes = np.dstack([cv2.resize(p, drawn_size, interpolation=cv2.INTER_AREA)
+                        for p in [ref.rgb[..., c].astype(np.float32) / 255 * inside for c in range(3)] + [inside]])
     background = float(np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])))
     margin = max(2, round(0.15 * TEMPLATE_SIDE))
     out = []
@@ -183,5 +214,10 @@ def templates(ref: Reference) -> list[Template]:
         t = cv2.GaussianBlur(t, (0, 0), TEMPLATE_BLUR, borderType=cv2.BORDER_REPLICATE)
         t = t - t.mean()
         t /= max(float(np.linalg.norm(t)), 1e-9)
-        out.append(Template(t.astype(np.float32), np.vstack([A, [0, 0, 1]]) @ np.diag([sw / w, sh / h, 1.0])))
+        drawn = cv2.warpAffine(planes, A, (int(size[0]), int(size[1])), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        e = reference_edges(cv2.GaussianBlur(drawn, (0, 0), TEMPLATE_BLUR))
+        e /= max(float(np.linalg.norm(e, axis=-1).sum()), 1e-9)
+        out.append(Template(t.astype(np.float32), np.vstack([A, [0, 0, 1]]) @ np.diag([sw / w, sh / h, 1.0]),
+                            np.ascontiguousarray(e, np.float32)))
     return out

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from detectors.logo_references import Reference
+from detectors.logo_references import Reference, image_edges, reference_edges
 
 MARGIN = 0.15  # background ring around the reference in its frame, as a fraction of its longest side
 RING = 0.08  # the pixels compared: the inside and this much around it (fraction of the longest side)
@@ -116,19 +116,6 @@ VERIFY_SIDE = 48  # the evidence is computed in the reference's frame of this si
 GATE = 0.8  # a pose whose canonical correlation is below this is rejected without weighing the rest
 SHIFT = 0.08  # the sharpness evidence compares the pose with poses shifted by this fraction of the frame
 EVIDENCE = ("canonical", "canonical_blurred", "second_canonical", "gradient", "sharpness", "edges")
-INK_FLOOR = 0.03  # added to colours (0-1) before their log, so a dark ink's noise does not make edges of its own
-
-
-def edge_tensor(planes: list[np.ndarray]) -> np.ndarray:
-    """(h, w, 2): the edges' orientation of planes of one size, as the doubled-angle gradient (gx^2 - gy^2,
-    2 gx gy) summed over the planes: a dark-on-light and a light-on-dark edge of one direction agree."""
-    jx = jy = 0
-    for plane in planes:
-        gx, gy = cv2.Sobel(plane, cv2.CV_32F, 1, 0), cv2.Sobel(plane, cv2.CV_32F, 0, 1)
-        jx, jy = jx + gx * gx - gy * gy, jy + 2 * gx * gy
-    return np.stack([jx, jy], axis=-1)
-
-
 def edge_agreement(image: np.ndarray, frame: Frame) -> float:
     """How well the edges' orientation in the image (the frame's pixels, (fh, fw, 3)) follows the reference's,
     whatever their colours: the reference printed on white (its colours inside the mark, white around it, and
@@ -137,10 +124,8 @@ def edge_agreement(image: np.ndarray, frame: Frame) -> float:
     than a strong one) weighed by the reference's edge strength, in [-1, 1]."""
     planes = np.zeros((frame.compared.size, 4), np.float32)
     planes[frame.compared.ravel()] = frame.features[0][0].values
-    planes = planes.reshape(*frame.shape, 4)
-    outside = 1 - planes[..., 3]
-    theirs = edge_tensor([np.log(planes[..., c] + outside + INK_FLOOR) for c in range(3)] + [planes[..., 3]])
-    mine = edge_tensor([np.log(image[..., c] / 255 + INK_FLOOR) for c in range(3)])
+    theirs = reference_edges(planes.reshape(*frame.shape, 4))
+    mine = image_edges(image)
     theirs, mine = theirs[frame.compared], mine[frame.compared]
     strength = np.linalg.norm(mine, axis=1)
     mine = mine / (strength + 0.05 * strength.mean() + 1e-6)[:, None]

@@ -4,7 +4,8 @@ in its own module:
 1. **references** (``detectors/logo_references.py``): each reference read once per job, its inside (the mark's
    pixels, or the whole box of an opaque reference: a logo on its card), its SIFT features and small templates;
 2. **proposals** (``detectors/logo_proposals.py``): poses where a reference may be, from SIFT keypoints matched
-   with a RANSAC similarity (marks of about 64 px and more) and from whitened-colour templates (small marks);
+   with a RANSAC similarity (marks of about 64 px and more), from whitened-colour templates (small marks) and
+   from edge templates (the orientation of edges in log colour; large and printed marks);
 3. **alignment** (``detectors/logo_alignment.py``): each proposal refined to a homography by ECC;
 4. **verification** (``detectors/logo_verification.py``): an aligned pose whose canonical correlation of the
    image's colours with the reference reaches a gate is weighed by a small logistic model (a few measures of
@@ -23,13 +24,14 @@ import cv2
 import numpy as np
 
 from detectors.logo_alignment import COARSE_SIDE, FINE_SIDES, ImageSampler, align, mark_size, plausible
-from detectors.logo_proposals import MIN_LOGO, KeypointIndex, centre_and_size, same_place, template_poses
+from detectors.logo_proposals import (MIN_LOGO, KeypointIndex, centre_and_size, edge_poses, pyramid, same_place,
+                                     template_poses)
 from detectors.logo_references import Reference, load_reference, reference_files
 from detectors.logo_verification import GATE, MODEL_PATH, VERIFY_SIDE, Frame, Verifier, evidence
 from redact.core.errors import DetectorError, InputError
 from redact.core.regions import LOGO, Region
 
-ALGORITHM = "logos-v16"  # part of model_id: change when the method changes what is found
+ALGORITHM = "logos-v17"  # part of model_id: change when the method changes what is found
 SMALLEST_KEPT = 0.8 * MIN_LOGO  # a pose smaller than this (longest side, pixels) is no logo looked for
 OUTLINE_GROWTH = 0.04  # the region is the reference's box grown by this fraction of its longest side
 
@@ -65,12 +67,19 @@ class LogoDetector:
         return out
 
     def proposals(self, image: np.ndarray) -> list[list[np.ndarray]]:
-        """Per reference: its keypoint poses, then its template poses."""
+        """Per reference: its keypoint poses, then its colour template poses, then its edge template poses at
+        places the others do not propose."""
         if min(image.shape[:2]) < MIN_LOGO:
             return [[] for _ in self.references]
         keyed = self.keypoint_index.poses(image)
-        templated = template_poses(image, self.references)
-        return [k + t for k, t in zip(keyed, templated)]
+        levels = pyramid(image)
+        templated = template_poses(image, self.references, levels)
+        edged = edge_poses(image, self.references, levels)
+        out = []
+        for ref, k, t, e in zip(self.references, keyed, templated, edged):
+            places = [centre_and_size(H, ref) for H in k + t]
+            out.append(k + t + [H for H in e if not any(same_place(centre_and_size(H, ref), p) for p in places)])
+        return out
 
     def detect_one(self, image: np.ndarray) -> list[Region]:
         sampler = ImageSampler(image)
