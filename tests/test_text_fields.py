@@ -570,29 +570,26 @@ def test_a_boxed_forms_captions_and_the_sentence_under_a_table_are_no_names(dete
     assert not {"Our", "records", "show", "deposit"} & set(people), people
 
 
+def _w(text, x0, y0, x1, y1, conf, line):
+    return Word(text, (x0, y0, x1, y1), conf, line)
+
+
 def test_a_name_columns_cells_past_border_marks_and_one_garbled_word(detector):
     """Tesseract's words of a ruled table (`b` seed 804): cells under "‘Resident" read with a border's marks before
     them ("|Hollie", "‘Declan") and a surname OCR garbled into lower case ("tincPhaxeod" for MacPherson) go whole;
     a cell of common words in lower case under the same header does not."""
-    def w(text, x0, y0, x1, y1, conf, line):
-        return Word(text, (x0, y0, x1, y1), conf, line)
-
-    words = [w("‘Resident", 152, 257, 296, 300, 43.0, 1), w("Telephone", 701, 265, 863, 314, 63.0, 12),
-             w("‘Email", 1045, 259, 1138, 308, 46.0, 21),
-             w("|Hollie", 152, 331, 262, 372, 83.0, 2), w("PRITCHARD", 282, 336, 431, 358, 96.0, 2),
-             w("‘Declan", 152, 373, 262, 426, 67.0, 3), w("W.", 281, 394, 309, 416, 85.0, 3),
-             w("tincPhaxeod", 327, 369, 497, 426, 0.0, 3),
-             w("|Ward", 152, 431, 262, 472, 83.0, 4), w("closed", 282, 436, 380, 458, 96.0, 4),
-             w("today", 400, 436, 480, 458, 96.0, 4)]
+    words = [_w("‘Resident", 152, 257, 296, 300, 43.0, 1), _w("Telephone", 701, 265, 863, 314, 63.0, 12),
+             _w("‘Email", 1045, 259, 1138, 308, 46.0, 21),
+             _w("|Hollie", 152, 331, 262, 372, 83.0, 2), _w("PRITCHARD", 282, 336, 431, 358, 96.0, 2),
+             _w("‘Declan", 152, 373, 262, 426, 67.0, 3), _w("W.", 281, 394, 309, 416, 85.0, 3),
+             _w("tincPhaxeod", 327, 369, 497, 426, 0.0, 3),
+             _w("|Ward", 152, 431, 262, 472, 83.0, 4), _w("closed", 282, 436, 380, 458, 96.0, 4),
+             _w("today", 400, 436, 480, 458, 96.0, 4)]
     page = PageText(words)
     people = {page.words[i].text for s in detector.spans(page) if s.kind == PERSON
               for i in page.words_in(s.start, s.end)}
     assert {"‘Declan", "W.", "tincPhaxeod"} <= people and {"|Hollie", "PRITCHARD"} <= people, people
     assert not {"closed", "today"} & people, people
-
-
-def _w(text, x0, y0, x1, y1, conf, line):
-    return Word(text, (x0, y0, x1, y1), conf, line)
 
 
 def test_part_captions_as_ocr_misreads_them():
