@@ -237,10 +237,9 @@ def test_edge_templates_propose_printed_marks_keypoints_and_colour_templates_mis
 
 def test_verifier_accepts_true_marks_and_rejects_clutter_the_correlation_passes(logos, detector):
     """The learned verifier (detectors/logo_verifier.json) on aligned poses: the true mark of four scenes (a
-    sticker, a print, a photo, a screen) is accepted; on two logo-free photos, every aligned pose of every reference that
-    passes the canonical gate (clutter as well correlated as a mark) is rejected."""
+    sticker, a print, a photo, a screen) is accepted; on two logo-free photos, every aligned pose of every reference
+    that passes the canonical gate (clutter as well correlated as a mark) is rejected."""
     from detectors.logo_alignment import ImageSampler
-    from detectors.logo_verification import GATE
     from real_logo_scenes import free_photos
 
     for k, width, mode, seed in ((0, 140, "sticker", 5), (5, 160, "print", 11), (2, 110, "photo", 7),
