@@ -387,7 +387,21 @@ class Tracker:
         drift = unseen * (abs(t.velocity[0]) + abs(t.velocity[1]))
         x0, y0, x1, y1 = union_box(near)
         grow = min(self.motion_growth * (speed + drift), MAX_GROWTH * max(box[2] - box[0], box[3] - box[1]))
-        return (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+        grown = (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+        end = t.first if f < t.first else t.last if f > t.last else None
+        return grown if end is None else self._past_border(grown, t.hits[end].box)
+
+    def _past_border(self, box: Box, edge: Box) -> Box:
+        """``box``, carried from the end detection ``edge``, reaching past every side of the frame that cut
+        ``edge``, by ``edge``'s larger side: the face went on past the border, and a camera that carries the box
+        back into the frame shows that part of it. (A close-up larger than the frame, lost as a pan carried it
+        down: its box, cut by the frame on every side, left the forehead above it bare.)"""
+        if self.size is None:
+            return box
+        w, h = self.size
+        r = max(edge[2] - edge[0], edge[3] - edge[1])
+        return (box[0] - r if edge[0] <= 0.5 else box[0], box[1] - r if edge[1] <= 0.5 else box[1],
+                box[2] + r if edge[2] >= w - 0.5 else box[2], box[3] + r if edge[3] >= h - 0.5 else box[3])
 
     def _regions(self, f: int) -> list[Region]:
         out = []

@@ -230,5 +230,18 @@ def test_a_short_track_of_jumping_false_detections_is_not_grown_over_the_frame()
     dets = {40: [Region(FACE, (0.0, 100.0, 30.0, 160.0), 0.95, "mtcnn", 40)],
             41: [Region(FACE, (25.0, 100.0, 55.0, 160.0), 0.95, "mtcnn", 41)]}
     masks = _run(Tracker(max_gap=10, pre=3, post=3, border=30, exit=250), dets, 80, (4.0, 0.0), (400, 300))
-    sides = [max(r.box[2] - r.box[0], r.box[3] - r.box[1]) for regions in masks.values() for r in regions]
+    inside = [r.clipped(400, 300).box for regions in masks.values() for r in regions]  # what the frame shows
+    sides = [max(x1 - x0, y1 - y0) for x0, y0, x1, y1 in inside]
     assert len(sides) > 6 and max(sides) <= 60 * (1 + 2 * MAX_GROWTH) + 55  # the box, its growth, its neighbours
+
+
+def test_a_close_up_lost_as_the_camera_carries_it_stays_masked_past_the_border():
+    """A face larger than the 400x300 frame (500 px, from y = -150) fills it while the camera moves the content
+    down 5 px a frame; the detector loses it after frame 19. Its box, cut by the frame on every side, is carried
+    down with the camera, and reaches past the borders that cut it, so the top of the face coming into view stays
+    masked. Carried as it was, the box left a strip above it bare from frame 20 on (the forehead of the pan
+    bench's close-up)."""
+    dets = {i: [Region(FACE, (0.0, 0.0, 400.0, 300.0), 0.99, "mtcnn", i)] for i in range(20)}
+    masks = _run(Tracker(max_gap=10, pre=3, post=3, border=30, exit=250), dets, 60, (0.0, 5.0), (400, 300))
+    for i in range(20, 60):  # the face's top: -150 + 5 * (i - 19), its bottom past the frame
+        assert any(r.box[1] <= 0 and r.box[3] >= 300 and r.box[0] <= 0 and r.box[2] >= 400 for r in masks[i]), i
