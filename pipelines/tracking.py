@@ -8,7 +8,7 @@ frame of a track's span:
 - frames where the track was detected: the detected box;
 - gaps of up to ``max_gap`` frames between two detections: the box interpolated between them;
 - ``pre`` frames before the first and ``post`` frames after the last detection: the end box, carried along
-  by the track's velocity;
+  by the track's velocity (and past every side of the frame that cut the end box: the face went on there);
 - every box is the union of the track's boxes on the frame before, the frame itself and the frame after, grown
   by the track's speed there, and by its own speed for each frame it was not seen: masks grow with motion, by at
   most ``MAX_GROWTH`` of the box's size on each side. Without that bound a short track of false detections,
