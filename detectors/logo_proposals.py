@@ -153,6 +153,11 @@ def pyramid(image: np.ndarray) -> list[tuple[np.ndarray, tuple[float, float], bo
     return levels
 
 
+def level_to_image(sx: float, sy: float, pad: int) -> np.ndarray:
+    """Pixel centres of a level padded by ``pad`` (scale ``sx``, ``sy`` of the image) -> the image's."""
+    return np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
+
+
 def local_maxima(response: np.ndarray, count: int) -> list[tuple[float, int, int]]:
     """(value, x, y) of the ``count`` strongest local maxima of ``response``."""
     peaks = cv2.compare(response, cv2.dilate(response, np.ones((5, 5), np.uint8)), cv2.CMP_GE)
@@ -235,8 +240,7 @@ def template_poses(image: np.ndarray, references: Sequence[Reference], levels: l
         small = mark <= TEMPLATE_LARGEST
         channels = [cv2.copyMakeBorder(y, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
                     for y in whitened(level, box)]
-        # padded level pixel centres -> image pixel centres
-        to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
+        to_image = level_to_image(sx, sy, pad)
         for ri, ref in enumerate(references):
             upright = ref.templates[TEMPLATE_ANGLES.index(0.0)]
             candidates = None
@@ -273,7 +277,7 @@ def edge_poses(image: np.ndarray, references: Sequence[Reference], levels: list 
             continue
         octave = int(np.log2(mark / EDGE_SMALLEST))
         edges = level_edges(level, pad)
-        to_image = np.array([[1 / sx, 0, (0.5 - pad) / sx - 0.5], [0, 1 / sy, (0.5 - pad) / sy - 0.5], [0, 0, 1]])
+        to_image = level_to_image(sx, sy, pad)
         for ri, ref in enumerate(references):
             t = ref.templates[TEMPLATE_ANGLES.index(0.0)]
             if t.edges.shape[0] > edges[0].shape[0] or t.edges.shape[1] > edges[0].shape[1]:

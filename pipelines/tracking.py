@@ -72,16 +72,22 @@ def shifted(b: Box, dx: float, dy: float) -> Box:
     return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
 
 
+def cut_sides(box: Box, size: tuple[int, int] | None) -> tuple[bool, bool, bool, bool]:
+    """Which sides of a (clipped) box the frame's border cuts: left, top, right, bottom."""
+    w, h = size or (float("inf"), float("inf"))
+    return box[0] <= 0.5, box[1] <= 0.5, box[2] >= w - 0.5, box[3] >= h - 0.5
+
+
 def motion(a: Box, carried: Box, b: Box, size: tuple[int, int] | None) -> tuple[float, float]:
     """How far a detection ``a`` moved to ``b`` on a later frame (``carried``: ``a`` moved by the camera to that
     frame): its centre's shift, except along an axis where the frame's border cuts either box (as a face leaves,
     its cut box's centre moves at half its speed, or stands still): there the shift of the edge the border does not
     cut, and none where it cuts both."""
-    w, h = size or (float("inf"), float("inf"))
+    cut = [p or q for p, q in zip(cut_sides(a, size), cut_sides(b, size))]
 
-    def axis(lo: int, end: float) -> float:
+    def axis(lo: int) -> float:
         hi = lo + 2
-        cut_lo, cut_hi = a[lo] <= 0.5 or b[lo] <= 0.5, a[hi] >= end - 0.5 or b[hi] >= end - 0.5
+        cut_lo, cut_hi = cut[lo], cut[hi]
         if cut_lo and cut_hi:
             return 0.0
         if cut_lo or cut_hi:
@@ -89,7 +95,7 @@ def motion(a: Box, carried: Box, b: Box, size: tuple[int, int] | None) -> tuple[
             return b[edge] - carried[edge]
         return (b[lo] + b[hi] - carried[lo] - carried[hi]) / 2
 
-    return axis(0, w), axis(1, h)
+    return axis(0), axis(1)
 
 
 def union_box(boxes: list[Box]) -> Box:
@@ -398,10 +404,9 @@ class Tracker:
         down: its box, cut by the frame on every side, left the forehead above it bare.)"""
         if self.size is None:
             return box
-        w, h = self.size
         r = max(edge[2] - edge[0], edge[3] - edge[1])
-        return (box[0] - r if edge[0] <= 0.5 else box[0], box[1] - r if edge[1] <= 0.5 else box[1],
-                box[2] + r if edge[2] >= w - 0.5 else box[2], box[3] + r if edge[3] >= h - 0.5 else box[3])
+        return tuple(v + side * r if cut else v  # type: ignore[return-value]
+                     for v, side, cut in zip(box, (-1, -1, 1, 1), cut_sides(edge, self.size)))
 
     def _regions(self, f: int) -> list[Region]:
         out = []
